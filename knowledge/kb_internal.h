@@ -1,0 +1,119 @@
+/* kb_internal.h - what the knowledge engine's files share and nobody else.
+ *
+ * The engine is split by concern: text.c turns bytes into syllable tokens,
+ * lexicon.c rewrites abbreviations and synonyms and weighs tokens, map.c is
+ * the string hash used by the lexicon and the index, index.c builds the
+ * inverted index, match.c scores and decides, eval.c measures.  None of these
+ * declarations is part of the public API in kb.h. */
+#ifndef HOTLINE_KB_INTERNAL_H
+#define HOTLINE_KB_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "knowledge/kb.h"
+
+/* ---- map.c: string -> uint32 open-addressing hash ---------------------- */
+
+/* Keys are copied into an arena owned by the map; values are caller data
+ * (an index into the caller's own arrays).  Never shrinks, never deletes:
+ * both the lexicon and the index are built once and then only read. */
+typedef struct kb_map {
+    uint32_t *slots;      /* 0 = empty, else key number + 1 */
+    size_t nslots;        /* power of two */
+    char **keys;          /* key number -> key */
+    uint32_t *vals;
+    size_t n, cap;
+} kb_map;
+
+void kb_map_init(kb_map *m);
+void kb_map_free(kb_map *m);
+/* Looks key up; returns 1 and sets *val when found, 0 otherwise. */
+int kb_map_get(const kb_map *m, const char *key, size_t klen, uint32_t *val);
+/* Inserts or overwrites; returns 0, or -1 when out of memory. */
+int kb_map_put(kb_map *m, const char *key, size_t klen, uint32_t val);
+uint64_t kb_hash(const char *s, size_t n);
+
+/* ---- text.c: normalisation and syllables -------------------------------- */
+
+#define KB_TOKLEN 40      /* bytes of a folded syllable we keep (longer: cut) */
+#define KB_MAXTOKS 200    /* syllables of one message we look at */
+
+/* One syllable.  fold is the ASCII-ish search form ("được" -> "duoc");
+ * exact keeps the vowel marks and đ and puts the tone last as "#n", so that
+ * hoà and hòa, thuỷ and thủy give the same key.  exact is "" when the
+ * syllable carried no mark at all.  marked says whether the writer typed
+ * marks on it (only then does an exact match mean more than a folded one). */
+typedef struct kb_tok {
+    char fold[KB_TOKLEN];
+    char exact[KB_TOKLEN + 8];
+    float weight;         /* lexicon factor: 1 normally, < 1 for politeness */
+    unsigned char marked;
+    unsigned char lex;    /* produced by a lexicon rewrite */
+    unsigned char number; /* all digits */
+    unsigned char human;  /* part of a phrase asking for a person */
+} kb_tok;
+
+typedef struct kb_toks {
+    kb_tok *v;
+    size_t n, cap;
+    int has_marks;        /* the message carries diacritics somewhere */
+} kb_toks;
+
+void kb_toks_free(kb_toks *t);
+/* Appends the syllables of text (len bytes) to t.  Returns 0, or -1 on
+ * invalid UTF-8 or no memory (t keeps what it had). */
+int kb_tokenize(const char *text, size_t len, kb_toks *t);
+int kb_toks_push(kb_toks *t, const kb_tok *tok);
+
+/* ---- lexicon.c ---------------------------------------------------------- */
+
+/* Rewrites abbreviations and synonyms (longest phrase first) and then marks
+ * weights and requests for a person.  in and out must differ.  Returns 0 or
+ * -1 (no memory). */
+int kb_lexicon_apply(const kb_lexicon *l, const kb_toks *in, kb_toks *out);
+/* Copy of a lexicon (kb_build keeps its own). NULL on no memory. */
+kb_lexicon *kb_lexicon_dup(const kb_lexicon *l);
+/* Does the folded, rewritten token sequence contain a phrase of the lexicon's
+ * "human" list?  Used to see whether an entry itself is about reaching a
+ * person (then answering it is right). */
+int kb_lexicon_has_human(const kb_toks *t);
+
+/* ---- index.c ------------------------------------------------------------ */
+
+enum { KB_F_QUESTION, KB_F_VARIANT, KB_F_KEYWORD, KB_F_TOPIC, KB_F_ANSWER, KB_F_COUNT };
+extern const char *const kb_field_names[KB_F_COUNT];
+
+typedef struct kb_post {
+    uint32_t entry;
+    float w;              /* field weight of the best field holding the term */
+    float wf;             /* exact terms: the folded term's weight there */
+    uint8_t field;
+} kb_post;
+
+typedef struct kb_termrec {
+    float idf;
+    uint32_t off, n;      /* into kb->posts */
+    uint8_t bigram, exact;
+} kb_termrec;
+
+struct kb {
+    kb_entry *entries;    /* enabled entries, deep copies */
+    size_t n;
+    int *human_entry;     /* entry i is itself about reaching a person */
+    kb_lexicon *lex;      /* may be NULL */
+    kb_map terms;         /* key -> term number */
+    kb_termrec *term;
+    size_t nterms;
+    kb_post *posts;
+    size_t nposts;
+    double idf_unknown;   /* weight of a syllable no entry has */
+};
+
+/* Turns text into rewritten, weighed syllables (tokenize + lexicon). */
+int kb_analyse(const kb_lexicon *lex, const char *text, kb_toks *out);
+/* Writes the index key of a unigram or bigram into buf; exact=1 uses the
+ * exact forms.  Returns the key length, or 0 when there is no such key. */
+size_t kb_term_key(const kb_tok *a, const kb_tok *b, int exact, char *buf, size_t cap);
+
+#endif
