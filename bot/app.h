@@ -11,6 +11,8 @@
 #include "bot/store.h"
 #include "knowledge/kb.h"
 
+#define HOTLINE_VERSION "0.1.0"
+
 struct hl_server;
 struct hl_metrics;
 struct pipeline;

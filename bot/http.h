@@ -24,6 +24,7 @@ int http_route(hl_app *app, int methods, const char *path, http_handler fn);
 
 struct hl_server *http_start(hl_app *app, char *err, size_t errlen);
 void http_stop(struct hl_server *s);
+void http_stop_accepting(struct hl_server *s);   /* closes the listening socket */
 /* Number of requests being handled (deferred replies not yet sent). */
 int http_in_flight(struct hl_server *s);
 void http_request_begin(struct hl_server *s);  /* a handler that replies later */
