@@ -179,4 +179,46 @@ char *sms_render(const char *text, const char *policy, int max_segments, const c
  * written into parts[] (malloc'd strings), at most max_parts; -1 on error. */
 int adapter_split(const char *text, size_t max_chars, char **parts, int max_parts);
 
+/* ---- helpers shared by the adapter implementations (adapter.c) ---------- */
+
+/* 1 when s is a non-empty string (config strings may be NULL or ""). */
+int adapter_isset(const char *s);
+/* Constant-time equality of two NUL-terminated secrets (compares their
+ * SHA-256 digests, so neither the content nor the length leaks).  1 equal. */
+int adapter_secret_eq(const char *a, const char *b);
+
+/* A decoded application/x-www-form-urlencoded (or query) field.  value may
+ * hold NULs (e.g. UTF-16BE text), hence value_len. */
+typedef struct adapter_field {
+    char *name;
+    char *value;
+    size_t value_len;
+} adapter_field;
+
+typedef struct adapter_form {
+    adapter_field *f;
+    size_t n;
+} adapter_form;
+
+/* Parses "a=1&b=x+y%2B" ('+' is a space); tolerant of keys without '='.
+ * Appends to form.  0 / -1 (out of memory). */
+int adapter_form_parse(adapter_form *form, const char *s, size_t len);
+/* First value for name (case-sensitive), or NULL. */
+const adapter_field *adapter_form_get(const adapter_form *form, const char *name);
+const char *adapter_form_str(const adapter_form *form, const char *name);
+void adapter_form_free(adapter_form *form);
+/* Percent-encodes every byte but RFC 3986 unreserved ones.  malloc'd. */
+char *adapter_urlencode(const char *s);
+/* base + suffix with a single '/' between them (base's trailing '/' dropped). malloc'd. */
+char *adapter_join_url(const char *base, const char *suffix);
+
+/* A JSON value as text, whatever its JSON type: a string's content, or the
+ * raw text of a number exactly as sent (19-digit ids must never go through
+ * a double).  The value is found by following the NULL-terminated keys from
+ * root, which was parsed from raw[0..len).  0, or -1 when absent, not a
+ * string/number, or longer than outlen - 1. */
+struct cJSON;
+int adapter_json_text(const char *raw, size_t len, const struct cJSON *root, char *out,
+                      size_t outlen, ...) __attribute__((sentinel));
+
 #endif
