@@ -46,7 +46,8 @@ run: deps
 
 unit: all $(TEST_BIN)
 
-test: deps
+test:
+	@HOTLINE_DEPS_EXTRA=1 bash deploy/deps.sh
 	@$(MAKE) --no-print-directory all $(TEST_BIN)
 	@bash tests/run.sh
 

@@ -335,11 +335,11 @@ int app_reload_kb(hl_app *app)
 kb *kbstore_load(const char *config_path, kb_params *params, char *err, size_t errlen)
 {
     hl_config cfg;
-    if (config_defaults(&cfg) != 0) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
-    if (config_path && config_load(&cfg, config_path, err, errlen) != 0) {
+    /* config_load starts from the defaults itself. */
+    if (config_path ? config_load(&cfg, config_path, err, errlen) != 0
+                    : config_defaults(&cfg) != 0) {
+        if (!config_path)
+            snprintf(err, errlen, "out of memory");
         config_free(&cfg);
         return NULL;
     }

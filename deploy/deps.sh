@@ -16,7 +16,18 @@ missing=""
 for p in $need; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
+browser_modules() {
+  # The browser test drives Debian's Chromium with playwright-core from npm.
+  if [ "${HOTLINE_DEPS_EXTRA:-0}" = 1 ] && [ -f tests/browser/package.json ] &&
+     [ ! -d tests/browser/node_modules/playwright-core ]; then
+    echo "deps.sh: npm install in tests/browser" >&2
+    (cd tests/browser && npm install --no-audit --no-fund --loglevel=error >&2)
+  fi
+}
+if [ -z "$missing" ]; then
+  browser_modules
+  exit 0
+fi
 if [ "$(id -u)" != 0 ]; then
   echo "deps.sh: missing Debian packages:$missing" >&2
   echo "deps.sh: run as root (or: sudo apt-get install$missing)" >&2
@@ -26,3 +37,4 @@ echo "deps.sh: installing$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
+browser_modules

@@ -1,0 +1,914 @@
+/* outbox.c - every reply is a row first, then an HTTP request.
+ *
+ * libcurl's multi interface is driven by the libevent loop (socket and timer
+ * callbacks), so no send ever blocks the loop.  A row is 'pending' until the
+ * provider has answered; the answer is classified by the channel's adapter:
+ * sent, retried later with exponential backoff and jitter, or failed for good
+ * with the provider's code and message (shown to staff).  Rows left pending by
+ * a restart are simply picked up again.
+ *
+ * Zalo's access token lives in the tokens table.  At most one refresh is in
+ * flight; the new refresh token is committed before the new access token is
+ * used, because Zalo's refresh tokens are single-use. */
+#include "bot/outbox.h"
+#include "adapters/adapter.h"
+#include "bot/events.h"
+#include "bot/log.h"
+#include "bot/metrics.h"
+
+#include <curl/curl.h>
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RESP_MAX 65536
+#define TOKEN_EARLY_MS (3600LL * 1000)   /* refresh an hour before expiry */
+
+struct job {
+    struct job *prev, *next;    /* every job in flight, for shutdown */
+    struct outbox *o;
+    CURL *easy;
+    struct curl_slist *headers;
+    adapter_request req;
+    const adapter *ad;
+    long long id, message_id, contact_id;
+    int attempts;
+    int is_refresh;
+    char *resp;
+    size_t resp_len;
+    char channel[16];
+};
+
+struct sock_ctx {
+    struct event *ev;
+};
+
+struct outbox {
+    hl_app *app;
+    CURLM *multi;
+    struct event *curl_timer;   /* libcurl's timeout */
+    struct event *scan_timer;   /* next due row */
+    long long *in_flight;       /* outbox ids being sent */
+    size_t n_in_flight, cap_in_flight;
+    int refreshing;             /* a token refresh is in flight */
+    long long refresh_backoff_until;
+    long long *token_retried;   /* ids already retried once after a refresh */
+    size_t n_token_retried;
+    struct job *jobs;           /* in flight */
+};
+
+/* ---- libcurl <-> libevent glue ------------------------------------------- */
+
+static void check_done(struct outbox *o);
+
+static void on_socket_event(evutil_socket_t fd, short what, void *arg)
+{
+    struct outbox *o = arg;
+    int action = (what & EV_READ ? CURL_CSELECT_IN : 0) | (what & EV_WRITE ? CURL_CSELECT_OUT : 0);
+    int running;
+    curl_multi_socket_action(o->multi, fd, action, &running);
+    check_done(o);
+}
+
+static int socket_cb(CURL *e, curl_socket_t s, int what, void *userp, void *socketp)
+{
+    (void)e;
+    struct outbox *o = userp;
+    struct sock_ctx *ctx = socketp;
+    if (what == CURL_POLL_REMOVE) {
+        if (ctx) {
+            event_free(ctx->ev);
+            free(ctx);
+            curl_multi_assign(o->multi, s, NULL);
+        }
+        return 0;
+    }
+    short kind = EV_PERSIST | (what & CURL_POLL_IN ? EV_READ : 0) | (what & CURL_POLL_OUT ? EV_WRITE : 0);
+    if (!ctx) {
+        ctx = calloc(1, sizeof *ctx);
+        if (!ctx)
+            return -1;
+        curl_multi_assign(o->multi, s, ctx);
+    } else {
+        event_free(ctx->ev);
+    }
+    ctx->ev = event_new(o->app->base, s, kind, on_socket_event, o);
+    if (!ctx->ev)
+        return -1;
+    event_add(ctx->ev, NULL);
+    return 0;
+}
+
+static void on_curl_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct outbox *o = arg;
+    int running;
+    curl_multi_socket_action(o->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    check_done(o);
+}
+
+static int timer_cb(CURLM *m, long timeout_ms, void *userp)
+{
+    (void)m;
+    struct outbox *o = userp;
+    if (timeout_ms < 0) {
+        evtimer_del(o->curl_timer);
+        return 0;
+    }
+    struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+    evtimer_add(o->curl_timer, &tv);
+    return 0;
+}
+
+static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    struct job *j = userdata;
+    size_t n = size * nmemb;
+    if (j->resp_len + n > RESP_MAX)
+        n = RESP_MAX - j->resp_len;   /* keep the head; the rest is not needed */
+    if (n) {
+        char *r = realloc(j->resp, j->resp_len + n + 1);
+        if (!r)
+            return 0;
+        j->resp = r;
+        memcpy(j->resp + j->resp_len, ptr, n);
+        j->resp_len += n;
+        j->resp[j->resp_len] = '\0';
+    }
+    return size * nmemb;
+}
+
+/* ---- bookkeeping ---------------------------------------------------------- */
+
+static int in_flight_has(struct outbox *o, long long id)
+{
+    for (size_t i = 0; i < o->n_in_flight; i++)
+        if (o->in_flight[i] == id)
+            return 1;
+    return 0;
+}
+
+static int in_flight_add(struct outbox *o, long long id)
+{
+    if (o->n_in_flight == o->cap_in_flight) {
+        size_t cap = o->cap_in_flight ? o->cap_in_flight * 2 : 64;
+        long long *n = realloc(o->in_flight, cap * sizeof *n);
+        if (!n)
+            return -1;
+        o->in_flight = n;
+        o->cap_in_flight = cap;
+    }
+    o->in_flight[o->n_in_flight++] = id;
+    return 0;
+}
+
+static void in_flight_remove(struct outbox *o, long long id)
+{
+    for (size_t i = 0; i < o->n_in_flight; i++)
+        if (o->in_flight[i] == id) {
+            o->in_flight[i] = o->in_flight[--o->n_in_flight];
+            return;
+        }
+}
+
+static int token_retried(struct outbox *o, long long id, int add)
+{
+    for (size_t i = 0; i < o->n_token_retried; i++)
+        if (o->token_retried[i] == id)
+            return 1;
+    if (add) {
+        long long *n = realloc(o->token_retried, (o->n_token_retried + 1) * sizeof *n);
+        if (n) {
+            o->token_retried = n;
+            o->token_retried[o->n_token_retried++] = id;
+        }
+    }
+    return 0;
+}
+
+static void job_free(struct job *j)
+{
+    if (!j)
+        return;
+    if (j->easy)
+        curl_easy_cleanup(j->easy);
+    curl_slist_free_all(j->headers);
+    adapter_request_free(&j->req);
+    free(j->resp);
+    free(j);
+}
+
+/* ---- rows ---------------------------------------------------------------- */
+
+static void publish_status(hl_app *app, long long message_id, const char *status, const char *error)
+{
+    cJSON *d = cJSON_CreateObject();
+    if (!d)
+        return;
+    cJSON_AddNumberToObject(d, "id", (double)message_id);
+    cJSON_AddStringToObject(d, "status", status);
+    if (error)
+        cJSON_AddStringToObject(d, "error", error);
+    sqlite3_stmt *st = store_stmt(app->db, "SELECT case_id FROM messages WHERE id = ?1");
+    if (st) {
+        sqlite3_bind_int64(st, 1, message_id);
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+            cJSON_AddNumberToObject(d, "case_id", (double)sqlite3_column_int64(st, 0));
+        sqlite3_reset(st);
+    }
+    events_publish(app, "message", d);
+}
+
+/* Records the outcome of one send on both the outbox row and its message. */
+static int mark(hl_app *app, long long id, long long message_id, const char *status,
+                const char *provider_id, const char *code, const char *error, int attempts,
+                long long next_at)
+{
+    store *db = app->db;
+    long long now = store_now_ms();
+    if (store_begin(db) != 0)
+        return -1;
+    sqlite3_stmt *st = store_stmt(
+        db, "UPDATE outbox SET status = ?2, provider_id = coalesce(?3, provider_id), "
+            "last_code = ?4, last_error = ?5, attempts = ?6, next_at = ?7, updated_at = ?8 "
+            "WHERE id = ?1");
+    if (!st)
+        goto fail;
+    sqlite3_bind_int64(st, 1, id);
+    store_bind_text(st, 2, status);
+    store_bind_text(st, 3, provider_id && *provider_id ? provider_id : NULL);
+    store_bind_text(st, 4, code && *code ? code : NULL);
+    store_bind_text(st, 5, error && *error ? error : NULL);
+    sqlite3_bind_int(st, 6, attempts);
+    sqlite3_bind_int64(st, 7, next_at);
+    sqlite3_bind_int64(st, 8, now);
+    if (store_step_done(db, st) != 0)
+        goto fail;
+    /* The message shows the outcome of its rows: failed if any part failed,
+     * pending while any part is, otherwise sent. */
+    st = store_stmt(db, "UPDATE messages SET status = CASE "
+                        " WHEN EXISTS (SELECT 1 FROM outbox WHERE message_id = ?1 AND status = 'failed') THEN 'failed'"
+                        " WHEN EXISTS (SELECT 1 FROM outbox WHERE message_id = ?1 AND status = 'pending') THEN 'queued'"
+                        " WHEN NOT EXISTS (SELECT 1 FROM outbox WHERE message_id = ?1 AND status <> 'delivered') THEN 'delivered'"
+                        " ELSE 'sent' END,"
+                        " provider_id = coalesce(?2, provider_id), error = ?3, updated_at = ?4 WHERE id = ?1");
+    if (!st)
+        goto fail;
+    sqlite3_bind_int64(st, 1, message_id);
+    store_bind_text(st, 2, provider_id && *provider_id ? provider_id : NULL);
+    store_bind_text(st, 3, error && *error && strcmp(status, "failed") == 0 ? error : NULL);
+    sqlite3_bind_int64(st, 4, now);
+    if (store_step_done(db, st) != 0)
+        goto fail;
+    if (store_commit(db) != 0)
+        goto fail;
+    return 0;
+fail:
+    store_rollback(db);
+    log_error("outbox_mark", "id=%lld status=%s error=\"%s\"", id, status,
+              sqlite3_errmsg(store_db(db)));
+    return -1;
+}
+
+static long long backoff_ms(const hl_config *c, int attempts)
+{
+    long long d = c->outbox_backoff_base;
+    for (int i = 1; i < attempts && d < c->outbox_backoff_max; i++)
+        d *= 2;
+    if (d > c->outbox_backoff_max)
+        d = c->outbox_backoff_max;
+    /* Full jitter in [d/2, d): many rows failing together do not come back
+     * together. */
+    return d / 2 + (long long)(((double)rand() / RAND_MAX) * (double)(d / 2));
+}
+
+/* ---- tokens -------------------------------------------------------------- */
+
+struct token_row {
+    char access[1024];
+    char refresh[1024];
+    long long expires_at;
+    int present;
+};
+
+static void token_load(hl_app *app, const char *channel, struct token_row *t)
+{
+    memset(t, 0, sizeof *t);
+    sqlite3_stmt *st = store_stmt(app->db, "SELECT access_token, refresh_token, expires_at "
+                                           "FROM tokens WHERE channel = ?1");
+    if (!st)
+        return;
+    store_bind_text(st, 1, channel);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        const unsigned char *a = sqlite3_column_text(st, 0), *r = sqlite3_column_text(st, 1);
+        snprintf(t->access, sizeof t->access, "%s", a ? (const char *)a : "");
+        snprintf(t->refresh, sizeof t->refresh, "%s", r ? (const char *)r : "");
+        t->expires_at = sqlite3_column_int64(st, 2);
+        t->present = 1;
+    }
+    sqlite3_reset(st);
+}
+
+/* The configured refresh token only seeds an empty row: after the first
+ * refresh the database's token is the one that counts. */
+static void token_seed(hl_app *app)
+{
+    const char *rt = app->cfg.zalo.refresh_token;
+    if (!rt || !*rt)
+        return;
+    sqlite3_stmt *st = store_stmt(app->db, "INSERT INTO tokens(channel, refresh_token, expires_at, "
+                                           "updated_at) VALUES ('zalo', ?1, 0, ?2) "
+                                           "ON CONFLICT(channel) DO NOTHING");
+    if (!st)
+        return;
+    store_bind_text(st, 1, rt);
+    sqlite3_bind_int64(st, 2, store_now_ms());
+    store_step_done(app->db, st);
+}
+
+static int token_save(hl_app *app, const char *channel, const adapter_token *t)
+{
+    sqlite3_stmt *st = store_stmt(app->db, "INSERT INTO tokens(channel, access_token, refresh_token, "
+                                           "expires_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5) "
+                                           "ON CONFLICT(channel) DO UPDATE SET access_token = "
+                                           "excluded.access_token, refresh_token = excluded.refresh_token, "
+                                           "expires_at = excluded.expires_at, updated_at = excluded.updated_at");
+    if (!st)
+        return -1;
+    long long now = store_now_ms();
+    store_bind_text(st, 1, channel);
+    store_bind_text(st, 2, t->access_token);
+    store_bind_text(st, 3, t->refresh_token);
+    sqlite3_bind_int64(st, 4, now + t->expires_in * 1000);
+    sqlite3_bind_int64(st, 5, now);
+    return store_step_done(app->db, st);   /* autocommit: durable before use */
+}
+
+static void token_expire(hl_app *app, const char *channel)
+{
+    sqlite3_stmt *st = store_stmt(app->db, "UPDATE tokens SET expires_at = 0 WHERE channel = ?1");
+    if (!st)
+        return;
+    store_bind_text(st, 1, channel);
+    store_step_done(app->db, st);
+}
+
+/* ---- sending ------------------------------------------------------------- */
+
+static void schedule_scan(struct outbox *o, long long delay_ms);
+
+static int start_request(struct outbox *o, struct job *j)
+{
+    const hl_config *c = &o->app->cfg;
+    j->easy = curl_easy_init();
+    if (!j->easy)
+        return -1;
+    for (size_t i = 0; i < j->req.n_headers; i++) {
+        struct curl_slist *h = curl_slist_append(j->headers, j->req.headers[i]);
+        if (!h)
+            return -1;
+        j->headers = h;
+    }
+    curl_easy_setopt(j->easy, CURLOPT_URL, j->req.url);
+    curl_easy_setopt(j->easy, CURLOPT_HTTPHEADER, j->headers);
+    curl_easy_setopt(j->easy, CURLOPT_TIMEOUT_MS, (long)c->outbox_timeout);
+    curl_easy_setopt(j->easy, CURLOPT_CONNECTTIMEOUT_MS, (long)(c->outbox_timeout < 5000 ? c->outbox_timeout : 5000));
+    curl_easy_setopt(j->easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(j->easy, CURLOPT_WRITEFUNCTION, write_cb);
+    curl_easy_setopt(j->easy, CURLOPT_WRITEDATA, j);
+    curl_easy_setopt(j->easy, CURLOPT_PRIVATE, j);
+    curl_easy_setopt(j->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(j->easy, CURLOPT_USERAGENT, "hotline/" HOTLINE_VERSION);
+    if (j->req.userpwd) {
+        curl_easy_setopt(j->easy, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+        curl_easy_setopt(j->easy, CURLOPT_USERPWD, j->req.userpwd);
+    }
+    if (strcmp(j->req.method, "POST") == 0) {
+        curl_easy_setopt(j->easy, CURLOPT_POST, 1L);
+        curl_easy_setopt(j->easy, CURLOPT_POSTFIELDSIZE, (long)j->req.body_len);
+        curl_easy_setopt(j->easy, CURLOPT_POSTFIELDS, j->req.body ? j->req.body : "");
+    } else {
+        curl_easy_setopt(j->easy, CURLOPT_HTTPGET, 1L);
+    }
+    if (curl_multi_add_handle(o->multi, j->easy) != CURLM_OK)
+        return -1;
+    j->next = o->jobs;
+    if (o->jobs)
+        o->jobs->prev = j;
+    o->jobs = j;
+    return 0;
+}
+
+static void job_unlink(struct outbox *o, struct job *j)
+{
+    if (j->prev)
+        j->prev->next = j->next;
+    else if (o->jobs == j)
+        o->jobs = j->next;
+    if (j->next)
+        j->next->prev = j->prev;
+    j->prev = j->next = NULL;
+}
+
+static void start_refresh(struct outbox *o, const adapter *ad)
+{
+    hl_app *app = o->app;
+    if (o->refreshing || store_now_ms() < o->refresh_backoff_until)
+        return;
+    struct token_row t;
+    token_load(app, ad->name, &t);
+    char err[160];
+    struct job *j = calloc(1, sizeof *j);
+    if (!j)
+        return;
+    j->o = o;
+    j->ad = ad;
+    j->is_refresh = 1;
+    snprintf(j->channel, sizeof j->channel, "%s", ad->name);
+    if (!t.refresh[0] || ad->build_refresh(&app->cfg, t.refresh, &j->req, err, sizeof err) != 0) {
+        log_error("token_refresh", "channel=%s error=\"%s\"", ad->name,
+                  t.refresh[0] ? err : "no refresh token: an admin must authorise the OA");
+        o->refresh_backoff_until = store_now_ms() + 60000;
+        job_free(j);
+        return;
+    }
+    if (start_request(o, j) != 0) {
+        job_free(j);
+        return;
+    }
+    o->refreshing = 1;
+    log_info("token_refresh_start", "channel=%s", ad->name);
+}
+
+static void finish_refresh(struct outbox *o, struct job *j, long status, int transport_error)
+{
+    hl_app *app = o->app;
+    o->refreshing = 0;
+    adapter_token tok = {0};
+    char err[160] = "";
+    if (transport_error ||
+        j->ad->parse_refresh(&app->cfg, status, j->resp ? j->resp : "", j->resp_len, &tok, err,
+                             sizeof err) != 0) {
+        /* A refused refresh token cannot be retried into working: the admin
+         * must re-authorise.  Transport errors are retried after a pause. */
+        log_error("token_refresh_failed", "channel=%s status=%ld error=\"%s\"", j->ad->name,
+                  status, transport_error ? "transport error" : err);
+        o->refresh_backoff_until = store_now_ms() + (transport_error ? 5000 : 60000);
+        schedule_scan(o, transport_error ? 5000 : 60000);
+        return;
+    }
+    if (token_save(app, j->ad->name, &tok) != 0) {
+        log_error("token_save_failed", "channel=%s", j->ad->name);
+        o->refresh_backoff_until = store_now_ms() + 5000;
+        return;
+    }
+    log_info("token_refreshed", "channel=%s expires_in=%lld", j->ad->name, tok.expires_in);
+    schedule_scan(o, 0);
+}
+
+static void finish_send(struct outbox *o, struct job *j, long status, int transport_error)
+{
+    hl_app *app = o->app;
+    adapter_result res = {0};
+    in_flight_remove(o, j->id);
+    j->ad->interpret(&app->cfg, status, j->resp ? j->resp : "", j->resp_len, transport_error, &res);
+    int attempts = j->attempts + 1;
+    switch (res.status) {
+    case AD_SENT:
+        if (mark(app, j->id, j->message_id, "sent", res.provider_id, res.code, NULL, attempts, 0) == 0) {
+            metrics_sent(app->metrics, j->channel);
+            publish_status(app, j->message_id, "sent", NULL);
+        }
+        log_info("sent", "channel=%s outbox=%lld attempts=%d", j->channel, j->id, attempts);
+        break;
+    case AD_TOKEN_EXPIRED:
+        if (!token_retried(o, j->id, 1)) {
+            token_expire(app, j->channel);
+            mark(app, j->id, j->message_id, "pending", NULL, res.code, res.message, j->attempts, 0);
+            log_warn("token_expired", "channel=%s outbox=%lld code=%s", j->channel, j->id, res.code);
+            break;
+        }
+        /* A second token error after a refresh: treat as transient. */
+        res.status = AD_RETRY;
+        __attribute__((fallthrough));
+    case AD_RETRY:
+        if (attempts < app->cfg.outbox_max_attempts) {
+            long long delay = backoff_ms(&app->cfg, attempts);
+            mark(app, j->id, j->message_id, "pending", NULL, res.code, res.message, attempts,
+                 store_now_ms() + delay);
+            metrics_send_retry(app->metrics, j->channel);
+            log_warn("send_retry", "channel=%s outbox=%lld attempts=%d delay_ms=%lld code=%s",
+                     j->channel, j->id, attempts, delay, res.code);
+            break;
+        }
+        __attribute__((fallthrough));   /* out of attempts */
+    case AD_FAILED:
+        if (mark(app, j->id, j->message_id, "failed", NULL, res.code,
+                 res.message[0] ? res.message : "delivery failed", attempts, 0) == 0) {
+            metrics_send_failed(app->metrics, j->channel);
+            publish_status(app, j->message_id, "failed", res.message);
+        }
+        log_error("send_failed", "channel=%s outbox=%lld attempts=%d code=%s error=\"%s\"",
+                  j->channel, j->id, attempts, res.code, res.message);
+        break;
+    }
+    if (res.opted_out) {
+        sqlite3_stmt *st = store_stmt(app->db, "UPDATE contacts SET opted_out = 1 WHERE id = ?1");
+        if (st) {
+            sqlite3_bind_int64(st, 1, j->contact_id);
+            store_step_done(app->db, st);
+        }
+    }
+}
+
+static void check_done(struct outbox *o)
+{
+    CURLMsg *msg;
+    int left;
+    int any = 0;
+    while ((msg = curl_multi_info_read(o->multi, &left))) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        struct job *j = NULL;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&j);
+        long status = 0;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &status);
+        int transport_error = msg->data.result != CURLE_OK;
+        curl_multi_remove_handle(o->multi, msg->easy_handle);
+        job_unlink(o, j);
+        if (j->is_refresh)
+            finish_refresh(o, j, status, transport_error);
+        else
+            finish_send(o, j, transport_error ? 0 : status, transport_error);
+        job_free(j);
+        any = 1;
+    }
+    if (any && !o->app->stopping)
+        schedule_scan(o, 0);
+}
+
+/* Delivers locally what has no provider (the web chat: the page fetches it). */
+static void deliver_local(struct outbox *o, long long id, long long message_id)
+{
+    if (mark(o->app, id, message_id, "sent", NULL, NULL, NULL, 1, 0) == 0) {
+        metrics_sent(o->app->metrics, "web");
+        publish_status(o->app, message_id, "sent", NULL);
+    }
+}
+
+static void scan(struct outbox *o)
+{
+    hl_app *app = o->app;
+    if (app->stopping)
+        return;
+    long long now = store_now_ms();
+    size_t room = (size_t)app->cfg.outbox_concurrency > o->n_in_flight
+                      ? (size_t)app->cfg.outbox_concurrency - o->n_in_flight : 0;
+    if (room == 0)
+        return;
+    sqlite3_stmt *st = store_stmt(app->db, "SELECT id, message_id, contact_id, channel, address, "
+                                           "text, coding, attempts FROM outbox WHERE status = "
+                                           "'pending' AND next_at <= ?1 ORDER BY next_at, id LIMIT ?2");
+    if (!st)
+        return;
+    sqlite3_bind_int64(st, 1, now);
+    sqlite3_bind_int64(st, 2, (long long)(room + o->n_in_flight));
+    struct row {
+        long long id, message_id, contact_id;
+        char channel[16];
+        char *address, *text;
+        int coding, attempts;
+    } rows[256];
+    size_t n = 0;
+    while (n < 256 && sqlite3_step(st) == SQLITE_ROW) {
+        long long id = sqlite3_column_int64(st, 0);
+        if (in_flight_has(o, id))
+            continue;
+        struct row *r = &rows[n];
+        r->id = id;
+        r->message_id = sqlite3_column_int64(st, 1);
+        r->contact_id = sqlite3_column_int64(st, 2);
+        snprintf(r->channel, sizeof r->channel, "%s", (const char *)sqlite3_column_text(st, 3));
+        r->address = strdup((const char *)sqlite3_column_text(st, 4));
+        r->text = strdup((const char *)sqlite3_column_text(st, 5));
+        r->coding = sqlite3_column_int(st, 6);
+        r->attempts = sqlite3_column_int(st, 7);
+        if (!r->address || !r->text) {
+            free(r->address);
+            free(r->text);
+            continue;
+        }
+        n++;
+    }
+    sqlite3_reset(st);
+
+    for (size_t i = 0; i < n && room > 0; i++) {
+        struct row *r = &rows[i];
+        const adapter *ad = adapter_by_name(r->channel);
+        if (!ad) {
+            deliver_local(o, r->id, r->message_id);
+            goto next;
+        }
+        if (!ad->configured(&app->cfg) || (ad->can_send && !ad->can_send(&app->cfg))) {
+            mark(app, r->id, r->message_id, "failed", NULL, "not_configured",
+                 "the channel is not configured for sending", r->attempts, 0);
+            publish_status(app, r->message_id, "failed", "channel not configured");
+            goto next;
+        }
+        struct token_row tok = {0};
+        if (ad->build_refresh) {
+            token_load(app, ad->name, &tok);
+            if (!tok.access[0] || tok.expires_at - TOKEN_EARLY_MS < now) {
+                start_refresh(o, ad);
+                /* The row waits for the token; the scan after the refresh
+                 * picks it up. */
+                if (!tok.access[0] || tok.expires_at < now)
+                    goto next;
+            }
+        }
+        struct job *j = calloc(1, sizeof *j);
+        if (!j)
+            goto next;
+        j->o = o;
+        j->ad = ad;
+        j->id = r->id;
+        j->message_id = r->message_id;
+        j->contact_id = r->contact_id;
+        j->attempts = r->attempts;
+        snprintf(j->channel, sizeof j->channel, "%s", r->channel);
+        char base[512];
+        snprintf(base, sizeof base, "%s", app->cfg.public_url && *app->cfg.public_url
+                                              ? app->cfg.public_url : "");
+        if (!base[0])
+            snprintf(base, sizeof base, "http://%s", app->cfg.listen);
+        adapter_out out = {.outbox_id = r->id, .address = r->address, .text = r->text,
+                           .coding = r->coding, .access_token = tok.access, .public_url = base};
+        char err[160] = "";
+        if (ad->build_send(&app->cfg, &out, &j->req, err, sizeof err) != 0) {
+            mark(app, r->id, r->message_id, "failed", NULL, "build", err, r->attempts + 1, 0);
+            publish_status(app, r->message_id, "failed", err);
+            job_free(j);
+            goto next;
+        }
+        if (start_request(o, j) != 0 || in_flight_add(o, r->id) != 0) {
+            log_error("outbox_start", "outbox=%lld", r->id);
+            if (j->easy) {
+                curl_multi_remove_handle(o->multi, j->easy);
+                job_unlink(o, j);
+            }
+            job_free(j);
+            schedule_scan(o, 1000);
+            goto next;
+        }
+        room--;
+    next:
+        free(r->address);
+        free(r->text);
+        r->address = r->text = NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        free(rows[i].address);
+        free(rows[i].text);
+    }
+
+    /* Wake up for the next row that becomes due. */
+    st = store_stmt(app->db, "SELECT min(next_at) FROM outbox WHERE status = 'pending'");
+    if (st && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+        long long next = sqlite3_column_int64(st, 0) - store_now_ms();
+        sqlite3_reset(st);
+        schedule_scan(o, next < 50 ? 50 : next);
+    } else if (st) {
+        sqlite3_reset(st);
+    }
+}
+
+static void on_scan(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    scan(arg);
+}
+
+static void schedule_scan(struct outbox *o, long long delay_ms)
+{
+    if (delay_ms < 0)
+        delay_ms = 0;
+    struct timeval tv = {delay_ms / 1000, (delay_ms % 1000) * 1000};
+    /* An earlier wake-up wins over a later one already scheduled. */
+    struct timeval cur;
+    if (evtimer_pending(o->scan_timer, &cur)) {
+        struct timeval now;
+        event_base_gettimeofday_cached(o->app->base, &now);
+        long long cur_ms = ((long long)cur.tv_sec - now.tv_sec) * 1000 + (cur.tv_usec - now.tv_usec) / 1000;
+        if (cur_ms <= delay_ms)
+            return;
+    }
+    evtimer_add(o->scan_timer, &tv);
+}
+
+void outbox_kick(struct outbox *o)
+{
+    if (o)
+        schedule_scan(o, 0);
+}
+
+struct outbox *outbox_new(hl_app *app)
+{
+    struct outbox *o = calloc(1, sizeof *o);
+    if (!o)
+        return NULL;
+    o->app = app;
+    o->multi = curl_multi_init();
+    o->curl_timer = evtimer_new(app->base, on_curl_timeout, o);
+    o->scan_timer = evtimer_new(app->base, on_scan, o);
+    if (!o->multi || !o->curl_timer || !o->scan_timer) {
+        outbox_free(o);
+        return NULL;
+    }
+    curl_multi_setopt(o->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
+    curl_multi_setopt(o->multi, CURLMOPT_SOCKETDATA, o);
+    curl_multi_setopt(o->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
+    curl_multi_setopt(o->multi, CURLMOPT_TIMERDATA, o);
+    curl_multi_setopt(o->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)app->cfg.outbox_concurrency);
+    token_seed(app);
+    schedule_scan(o, 0);
+    return o;
+}
+
+void outbox_free(struct outbox *o)
+{
+    if (!o)
+        return;
+    if (o->multi) {
+        while (o->jobs) {
+            struct job *j = o->jobs;
+            job_unlink(o, j);
+            curl_multi_remove_handle(o->multi, j->easy);
+            job_free(j);
+        }
+        curl_multi_cleanup(o->multi);
+    }
+    if (o->curl_timer)
+        event_free(o->curl_timer);
+    if (o->scan_timer)
+        event_free(o->scan_timer);
+    free(o->in_flight);
+    free(o->token_retried);
+    free(o);
+}
+
+/* ---- enqueue ------------------------------------------------------------- */
+
+static int insert_row(hl_app *app, long long message_id, long long contact_id, const char *channel,
+                      const char *address, const char *text, int coding, long long now)
+{
+    sqlite3_stmt *st = store_stmt(app->db, "INSERT INTO outbox(message_id, contact_id, channel, "
+                                           "address, text, coding, status, next_at, created_at, "
+                                           "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', "
+                                           "?7, ?7, ?7)");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, message_id);
+    sqlite3_bind_int64(st, 2, contact_id);
+    store_bind_text(st, 3, channel);
+    store_bind_text(st, 4, address);
+    store_bind_text(st, 5, text);
+    sqlite3_bind_int(st, 6, coding);
+    sqlite3_bind_int64(st, 7, now);
+    return store_step_done(app->db, st);
+}
+
+int outbox_enqueue(hl_app *app, long long contact_id, long long case_id, long long in_reply_to,
+                   const char *text, const char *author, long long *message_id)
+{
+    store *db = app->db;
+    sqlite3_stmt *st = store_stmt(db, "SELECT channel, address FROM contacts WHERE id = ?1");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, contact_id);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_reset(st);
+        log_error("outbox_enqueue", "contact=%lld error=\"no such contact\"", contact_id);
+        return -1;
+    }
+    char channel[16], *address = strdup((const char *)sqlite3_column_text(st, 1));
+    snprintf(channel, sizeof channel, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_reset(st);
+    if (!address)
+        return -1;
+
+    const adapter *ad = adapter_by_name(channel);
+    char *rendered = NULL;
+    int coding = 0, segments = 0;
+    const char *body = text;
+    if (ad && ad->is_sms) {
+        rendered = sms_render(text, app->settings.sms_unaccent, app->settings.sms_max_segments,
+                              app->cfg.hotline_number, &coding, &segments);
+        if (!rendered) {
+            free(address);
+            return -1;
+        }
+        body = rendered;
+    }
+    long long now = store_now_ms();
+    int rc = -1;
+    st = store_stmt(db, "INSERT INTO messages(contact_id, channel, direction, kind, text, status, "
+                        "case_id, author, in_reply_to, created_at, updated_at) VALUES "
+                        "(?1, ?2, 'out', 'text', ?3, 'queued', ?4, ?5, ?6, ?7, ?7)");
+    if (!st)
+        goto out;
+    sqlite3_bind_int64(st, 1, contact_id);
+    store_bind_text(st, 2, channel);
+    store_bind_text(st, 3, body);
+    if (case_id > 0)
+        sqlite3_bind_int64(st, 4, case_id);
+    else
+        sqlite3_bind_null(st, 4);
+    store_bind_text(st, 5, author);
+    if (in_reply_to > 0)
+        sqlite3_bind_int64(st, 6, in_reply_to);
+    else
+        sqlite3_bind_null(st, 6);
+    sqlite3_bind_int64(st, 7, now);
+    if (store_step_done(db, st) != 0)
+        goto out;
+    long long mid = sqlite3_last_insert_rowid(store_db(db));
+    if (message_id)
+        *message_id = mid;
+
+    if (ad && ad->max_chars > 0 && strlen(body) > ad->max_chars) {
+        char *parts[16];
+        int np = adapter_split(body, ad->max_chars, parts, 16);
+        if (np <= 0)
+            goto out;
+        rc = 0;
+        for (int i = 0; i < np; i++) {
+            if (rc == 0)
+                rc = insert_row(app, mid, contact_id, channel, address, parts[i], coding, now);
+            free(parts[i]);
+        }
+    } else {
+        rc = insert_row(app, mid, contact_id, channel, address, body, coding, now);
+    }
+out:
+    free(rendered);
+    free(address);
+    return rc;
+}
+
+int outbox_dlr(hl_app *app, const char *channel, long long outbox_id, const char *provider_id,
+               int state, const char *code, const char *message)
+{
+    store *db = app->db;
+    sqlite3_stmt *st;
+    if (outbox_id > 0) {
+        st = store_stmt(db, "SELECT id, message_id, status FROM outbox WHERE id = ?1 AND channel = ?2");
+        if (!st)
+            return -1;
+        sqlite3_bind_int64(st, 1, outbox_id);
+    } else {
+        st = store_stmt(db, "SELECT id, message_id, status FROM outbox WHERE provider_id = ?1 AND channel = ?2");
+        if (!st)
+            return -1;
+        store_bind_text(st, 1, provider_id);
+    }
+    store_bind_text(st, 2, channel);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return 1;   /* unknown: acknowledged and ignored */
+    }
+    long long id = sqlite3_column_int64(st, 0), mid = sqlite3_column_int64(st, 1);
+    sqlite3_reset(st);
+    const char *status = state == AD_DLR_DELIVERED ? "delivered"
+                         : state == AD_DLR_FAILED  ? "failed" : "sent";
+    sqlite3_stmt *a = store_stmt(db, "SELECT attempts FROM outbox WHERE id = ?1");
+    int attempts = 1;
+    if (a) {
+        sqlite3_bind_int64(a, 1, id);
+        if (sqlite3_step(a) == SQLITE_ROW)
+            attempts = sqlite3_column_int(a, 0);
+        sqlite3_reset(a);
+    }
+    if (mark(app, id, mid, status, provider_id, code,
+             state == AD_DLR_FAILED ? (message && *message ? message : "not delivered") : NULL,
+             attempts, 0) != 0)
+        return -1;
+    if (state == AD_DLR_FAILED)
+        metrics_send_failed(app->metrics, channel);
+    publish_status(app, mid, status, state == AD_DLR_FAILED ? message : NULL);
+    return 0;
+}
+
+long long outbox_depth(hl_app *app)
+{
+    sqlite3_stmt *st = store_stmt(app->db, "SELECT count(*) FROM outbox WHERE status = 'pending'");
+    long long n = -1;
+    if (st && sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    if (st)
+        sqlite3_reset(st);
+    return n;
+}
