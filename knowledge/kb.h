@@ -135,4 +135,59 @@ typedef struct kb_result {
  * with KB_NO_MATCH). */
 int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out);
 
+/* ---- text, continued --------------------------------------------------- */
+
+/* Removes diacritics but keeps case, punctuation and spacing: "Được ạ?" ->
+ * "Duoc a?", đ -> d, Đ -> D.  What an SMS without accents looks like (and
+ * how eval measures that condition).  malloc'd; NULL on invalid UTF-8. */
+char *kb_unaccent(const char *text);
+
+/* ---- evaluation ------------------------------------------------------ */
+
+#include <stdio.h>
+
+#define KB_SWEEP_MAX 21
+
+typedef struct kb_sweep_point {
+    double threshold, precision, coverage, oos_rejection;
+} kb_sweep_point;
+
+/* A line whose outcome was wrong: a wrong automatic answer, an answerable
+ * line escalated, or an out-of-scope line answered. */
+typedef struct kb_eval_miss {
+    size_t line;
+    char *text;
+    char *expect;            /* NULL: should have escalated */
+    char *got;               /* top candidate's id, or NULL */
+    kb_action action;
+    kb_reason reason;
+    double confidence;
+    int top3;                /* expected entry was among the top three */
+} kb_eval_miss;
+
+typedef struct kb_eval_report {
+    size_t answerable, oos;
+    size_t top1_n, top3_n, auto_answered, auto_correct, oos_rejected;
+    double top1, top3, precision, coverage, oos_rejection;
+    double threshold, gap;
+    kb_sweep_point sweep[KB_SWEEP_MAX];
+    size_t n_sweep;
+    kb_eval_miss *misses;
+    size_t n_misses;
+} kb_eval_report;
+
+/* Runs every line of an eval set (JSON lines {"text": ..., "expect": ID or
+ * null}) through kb_match with p, plus a sweep of thresholds at p's gap.
+ * unaccent strips diacritics from each text first.  Errors name the line.
+ * Free with kb_eval_free. */
+int kb_eval_run(const kb *k, const char *jsonl, size_t len, const kb_params *p, int unaccent,
+                kb_eval_report *r, char *err, size_t errlen);
+void kb_eval_free(kb_eval_report *r);
+/* One JSON object with exactly: answerable, oos, top1, top3, auto_answered,
+ * auto_correct, precision, coverage, oos_rejection, threshold, sweep.
+ * malloc'd. */
+char *kb_eval_to_json(const kb_eval_report *r);
+/* The readable table, misses included. */
+void kb_eval_print(const kb_eval_report *r, FILE *f);
+
 #endif

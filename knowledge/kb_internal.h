@@ -79,6 +79,17 @@ kb_lexicon *kb_lexicon_dup(const kb_lexicon *l);
  * person (then answering it is right). */
 int kb_lexicon_has_human(const kb_toks *t);
 
+/* ---- corpus.c ---------------------------------------------------------- */
+
+/* Reads a whole file into a malloc'd, NUL-terminated buffer; errors name the
+ * file. */
+char *kb_read_file(const char *path, size_t *len, char *err, size_t errlen);
+/* Id from a question: folded, words joined by '-', at most 60 bytes.  NULL
+ * on no memory or a question with no letters. */
+char *kb_slug(const char *question);
+/* Deep copy of src into dst; 0 or -1 (then dst is left empty). */
+int kb_entry_copy(kb_entry *dst, const kb_entry *src);
+
 /* ---- index.c ------------------------------------------------------------ */
 
 enum { KB_F_QUESTION, KB_F_VARIANT, KB_F_KEYWORD, KB_F_TOPIC, KB_F_ANSWER, KB_F_COUNT };
@@ -115,5 +126,7 @@ int kb_analyse(const kb_lexicon *lex, const char *text, kb_toks *out);
 /* Writes the index key of a unigram or bigram into buf; exact=1 uses the
  * exact forms.  Returns the key length, or 0 when there is no such key. */
 size_t kb_term_key(const kb_tok *a, const kb_tok *b, int exact, char *buf, size_t cap);
+/* Entry e's posting in a term's list, or NULL. */
+const kb_post *kb_find_post(const kb *k, uint32_t term, uint32_t e);
 
 #endif

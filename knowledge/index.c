@@ -1,0 +1,350 @@
+/* index.c - building the immutable inverted index a kb matches against.
+ *
+ * Every enabled entry's question, variants, admin keywords, topic and answer
+ * are analysed exactly like a citizen's message (text.c, then the lexicon),
+ * and each syllable and syllable bigram becomes a term, once folded and,
+ * when it carries marks, once exact.  A term's posting says, for each entry
+ * holding it, the weight of the best field it appears in:
+ *
+ *   question 1.0, variant 0.9, keyword 0.5 + 0.2 x admin weight (capped),
+ *   topic 0.6, answer 0.35
+ *
+ * The answer is long and says more than the question, so it may help rank
+ * an entry but must count for little; a keyword an admin weighted 3 counts
+ * more than the question itself.  Terms are weighed by rarity across entries
+ * (BM25's idf), counting an entry whose answer alone holds the term as a
+ * third of an occurrence.  Matching then touches only the postings of the
+ * message's terms, never every entry. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "knowledge/kb_internal.h"
+
+const char *const kb_field_names[KB_F_COUNT] = {"question", "variant", "keyword", "topic", "answer"};
+
+static const float field_weight[KB_F_COUNT] = {1.0f, 0.9f, 0.0f, 0.6f, 0.35f};
+
+/* The weight of an admin keyword: 1 -> 0.7, 2.5 -> 1.0, 3 -> 1.1, capped at
+ * 1.3 so one keyword cannot drown the rest of an entry. */
+static float keyword_weight(double w)
+{
+    double f = 0.5 + 0.2 * w;
+    return (float)(f > 1.3 ? 1.3 : f);
+}
+
+size_t kb_term_key(const kb_tok *a, const kb_tok *b, int exact, char *buf, size_t cap)
+{
+    const char *x = a->fold, *y = b ? b->fold : NULL;
+    size_t len = 0;
+    if (exact) {
+        if (!a->exact[0] && !(b && b->exact[0]))
+            return 0;
+        if (a->exact[0])
+            x = a->exact;
+        if (b && b->exact[0])
+            y = b->exact;
+        buf[len++] = '=';
+    }
+    size_t nx = strlen(x), ny = y ? strlen(y) : 0;
+    if (len + nx + ny + 2 > cap)
+        return 0;
+    memcpy(buf + len, x, nx);
+    len += nx;
+    if (y) {
+        buf[len++] = ' ';
+        memcpy(buf + len, y, ny);
+        len += ny;
+    }
+    buf[len] = '\0';
+    return len;
+}
+
+int kb_analyse(const kb_lexicon *lex, const char *text, kb_toks *out)
+{
+    kb_toks raw = {0};
+    out->n = 0;
+    out->has_marks = 0;
+    int rc = kb_tokenize(text, strlen(text), &raw);
+    if (rc == 0)
+        rc = kb_lexicon_apply(lex, &raw, out);
+    kb_toks_free(&raw);
+    return rc;
+}
+
+/* One (term, entry) occurrence while building. */
+typedef struct occ {
+    uint32_t term, entry, fterm;   /* fterm: folded twin of an exact term */
+    float w;
+    uint8_t field;
+} occ;
+
+typedef struct builder {
+    kb *k;
+    occ *occ;
+    size_t nocc, capocc;
+    size_t entry_start;        /* first occ of the current entry */
+    uint32_t *last;            /* term -> 1 + entry that last used it */
+    uint32_t *slot;            /* term -> its occ in the current entry */
+    size_t capterms;
+} builder;
+
+static int term_id(builder *b, const char *key, size_t klen, int bigram, int exact, uint32_t *id)
+{
+    kb *k = b->k;
+    if (kb_map_get(&k->terms, key, klen, id))
+        return 0;
+    if (k->nterms == b->capterms) {
+        size_t nc = b->capterms ? b->capterms * 2 : 4096;
+        kb_termrec *t = realloc(k->term, nc * sizeof *t);
+        if (!t)
+            return -1;
+        k->term = t;
+        uint32_t *l = realloc(b->last, nc * sizeof *l);
+        if (!l)
+            return -1;
+        b->last = l;
+        uint32_t *s = realloc(b->slot, nc * sizeof *s);
+        if (!s)
+            return -1;
+        b->slot = s;
+        b->capterms = nc;
+    }
+    *id = (uint32_t)k->nterms;
+    memset(&k->term[*id], 0, sizeof k->term[0]);
+    k->term[*id].bigram = (uint8_t)bigram;
+    k->term[*id].exact = (uint8_t)exact;
+    b->last[*id] = 0;
+    if (kb_map_put(&k->terms, key, klen, *id) < 0)
+        return -1;
+    k->nterms++;
+    return 0;
+}
+
+/* Records that entry e holds the term in field f with weight w, keeping the
+ * best field per (term, entry). */
+static int note(builder *b, uint32_t e, uint32_t term, uint32_t fterm, float w, int f)
+{
+    if (b->last[term] == e + 1) {
+        occ *o = &b->occ[b->slot[term]];
+        if (w > o->w) {
+            o->w = w;
+            o->field = (uint8_t)f;
+        }
+        return 0;
+    }
+    if (b->nocc == b->capocc) {
+        size_t nc = b->capocc ? b->capocc * 2 : 65536;
+        occ *v = realloc(b->occ, nc * sizeof *v);
+        if (!v)
+            return -1;
+        b->occ = v;
+        b->capocc = nc;
+    }
+    b->last[term] = e + 1;
+    b->slot[term] = (uint32_t)b->nocc;
+    b->occ[b->nocc++] = (occ){term, e, fterm, w, (uint8_t)f};
+    return 0;
+}
+
+static int add_text(builder *b, uint32_t e, const char *text, int f, float w, kb_toks *toks)
+{
+    if (!text || !*text)
+        return 0;
+    if (kb_analyse(b->k->lex, text, toks) < 0)
+        return 0;   /* invalid UTF-8 in an entry: that field is skipped */
+    char key[2 * KB_TOKLEN + 24];
+    for (size_t i = 0; i < toks->n; i++) {
+        for (int bi = 0; bi < 2; bi++) {
+            const kb_tok *nx = NULL;
+            if (bi) {
+                if (i + 1 >= toks->n)
+                    break;
+                nx = &toks->v[i + 1];
+            }
+            uint32_t ft, xt;
+            size_t kl = kb_term_key(&toks->v[i], nx, 0, key, sizeof key);
+            if (!kl)
+                continue;
+            if (term_id(b, key, kl, bi, 0, &ft) < 0 || note(b, e, ft, ft, w, f) < 0)
+                return -1;
+            kl = kb_term_key(&toks->v[i], nx, 1, key, sizeof key);
+            if (kl && (term_id(b, key, kl, bi, 1, &xt) < 0 || note(b, e, xt, ft, w, f) < 0))
+                return -1;
+        }
+    }
+    return 0;
+}
+
+static int cmp_occ(const void *x, const void *y)
+{
+    const occ *a = x, *b = y;
+    if (a->term != b->term)
+        return a->term < b->term ? -1 : 1;
+    return a->entry < b->entry ? -1 : a->entry > b->entry;
+}
+
+/* Finds entry e's weight in a term's postings (binary search). */
+static const kb_post *find_post(const kb *k, uint32_t term, uint32_t e)
+{
+    const kb_post *p = k->posts + k->term[term].off;
+    size_t lo = 0, hi = k->term[term].n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (p[mid].entry < e)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < k->term[term].n && p[lo].entry == e ? &p[lo] : NULL;
+}
+
+const kb_post *kb_find_post(const kb *k, uint32_t term, uint32_t e)
+{
+    return find_post(k, term, e);
+}
+
+static int index_entries(builder *b)
+{
+    kb *k = b->k;
+    kb_toks toks = {0};
+    int rc = -1;
+    for (uint32_t e = 0; e < k->n; e++) {
+        const kb_entry *en = &k->entries[e];
+        if (add_text(b, e, en->question, KB_F_QUESTION, field_weight[KB_F_QUESTION], &toks) < 0)
+            goto out;
+        if (kb_lexicon_has_human(&toks))
+            k->human_entry[e] = 1;
+        for (size_t i = 0; i < en->n_variants; i++) {
+            if (add_text(b, e, en->variants[i], KB_F_VARIANT, field_weight[KB_F_VARIANT], &toks) < 0)
+                goto out;
+            if (kb_lexicon_has_human(&toks))
+                k->human_entry[e] = 1;
+        }
+        for (size_t i = 0; i < en->n_keywords; i++) {
+            if (en->keywords[i].weight <= 0)
+                continue;
+            if (add_text(b, e, en->keywords[i].term, KB_F_KEYWORD, keyword_weight(en->keywords[i].weight),
+                         &toks) < 0)
+                goto out;
+            if (kb_lexicon_has_human(&toks))
+                k->human_entry[e] = 1;
+        }
+        if (add_text(b, e, en->topic, KB_F_TOPIC, field_weight[KB_F_TOPIC], &toks) < 0 ||
+            add_text(b, e, en->answer, KB_F_ANSWER, field_weight[KB_F_ANSWER], &toks) < 0)
+            goto out;
+    }
+    rc = 0;
+out:
+    kb_toks_free(&toks);
+    return rc;
+}
+
+/* Sorts the occurrences into postings and computes each term's idf. */
+static int make_postings(builder *b)
+{
+    kb *k = b->k;
+    qsort(b->occ, b->nocc, sizeof *b->occ, cmp_occ);
+    k->posts = malloc((b->nocc ? b->nocc : 1) * sizeof *k->posts);
+    if (!k->posts)
+        return -1;
+    k->nposts = b->nocc;
+    double N = (double)k->n;
+    for (size_t i = 0; i < b->nocc;) {
+        uint32_t t = b->occ[i].term;
+        kb_termrec *tr = &k->term[t];
+        tr->off = (uint32_t)i;
+        double df = 0;
+        for (; i < b->nocc && b->occ[i].term == t; i++) {
+            const occ *o = &b->occ[i];
+            k->posts[i] = (kb_post){o->entry, o->w, 0.0f, o->field};
+            df += o->field == KB_F_ANSWER ? 0.3 : 1.0;
+        }
+        tr->n = (uint32_t)(i - tr->off);
+        tr->idf = (float)log(1.0 + (N - df + 0.5) / (df + 0.5));
+    }
+    /* An exact term's posting remembers the folded twin's weight in the same
+     * entry, so matching can tell how much the exact form adds. */
+    for (size_t i = 0; i < b->nocc; i++) {
+        const occ *o = &b->occ[i];
+        if (!k->term[o->term].exact)
+            continue;
+        const kb_post *fp = find_post(k, o->fterm, o->entry);
+        k->posts[i].wf = fp ? fp->w : o->w;
+    }
+    k->idf_unknown = log(1.0 + (N + 0.5) / 0.5);
+    return 0;
+}
+
+kb *kb_build(const kb_corpus *c, const kb_lexicon *lex)
+{
+    if (!c)
+        return NULL;
+    builder b;
+    memset(&b, 0, sizeof b);
+    kb *k = calloc(1, sizeof *k);
+    if (!k)
+        return NULL;
+    b.k = k;
+    kb_map_init(&k->terms);
+    if (lex && !(k->lex = kb_lexicon_dup(lex)))
+        goto fail;
+    k->entries = calloc(c->n ? c->n : 1, sizeof *k->entries);
+    k->human_entry = calloc(c->n ? c->n : 1, sizeof *k->human_entry);
+    if (!k->entries || !k->human_entry)
+        goto fail;
+    for (size_t i = 0; i < c->n; i++) {
+        if (!c->entries[i].enabled || !c->entries[i].id || !c->entries[i].question)
+            continue;
+        if (kb_entry_copy(&k->entries[k->n], &c->entries[i]) < 0)
+            goto fail;
+        k->n++;
+    }
+    if (index_entries(&b) < 0 || make_postings(&b) < 0)
+        goto fail;
+    free(b.occ);
+    free(b.last);
+    free(b.slot);
+    return k;
+fail:
+    free(b.occ);
+    free(b.last);
+    free(b.slot);
+    kb_free(k);
+    return NULL;
+}
+
+void kb_free(kb *k)
+{
+    if (!k)
+        return;
+    for (size_t i = 0; i < k->n; i++)
+        kb_entry_clear(&k->entries[i]);
+    free(k->entries);
+    free(k->human_entry);
+    kb_lexicon_free(k->lex);
+    kb_map_free(&k->terms);
+    free(k->term);
+    free(k->posts);
+    free(k);
+}
+
+size_t kb_size(const kb *k)
+{
+    return k ? k->n : 0;
+}
+
+const kb_entry *kb_entry_at(const kb *k, size_t i)
+{
+    return k && i < k->n ? &k->entries[i] : NULL;
+}
+
+const kb_entry *kb_find(const kb *k, const char *id)
+{
+    if (!k || !id)
+        return NULL;
+    for (size_t i = 0; i < k->n; i++)
+        if (strcmp(k->entries[i].id, id) == 0)
+            return &k->entries[i];
+    return NULL;
+}

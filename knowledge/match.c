@@ -1,0 +1,288 @@
+/* match.c - scoring a message against the index and deciding what to do.
+ *
+ * A message's terms (syllables and the syllable bigrams the corpus knows)
+ * each carry an importance q = idf x lexicon weight; bigrams count for a
+ * little less than their rarity says because their syllables count too.  A
+ * syllable no entry contains still counts, at the weight of a rare word: it
+ * is something the message says that no entry explains ("tiêm vắc xin cúm"
+ * is not a question about the COVID vaccine).
+ *
+ * For an entry, each term is matched with the weight of the best field that
+ * holds it (index.c).  When the citizen typed the term with diacritics and
+ * the corpus has that exact form somewhere, a folded-only match counts
+ * EXACT_PENALTY of an exact one: "bao lâu" must not be taken for "bảo lưu".
+ *
+ * Ranking uses the sum of q x field weight.  The confidence is NOT that raw
+ * score: it is the share of the message's informative weight the entry
+ * explains (each term capped at a full match), so a long message about
+ * something else cannot look certain because it shares three words, and a
+ * short, fully explained one can.  The decision then asks that the top
+ * entry be confident enough (threshold) and ahead of the runner-up (gap). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "knowledge/kb_internal.h"
+
+/* Tuning, chosen on the development sets (see knowledge/README.md). */
+#define EXACT_PENALTY 0.8     /* folded-only match of a term typed with marks */
+#define BIGRAM_FACTOR 0.6     /* bigram importance relative to its idf */
+#define UNKNOWN_FACTOR 0.6    /* a syllable no entry has, relative to the rarest known one */
+#define NUMBER_FACTOR 0.25    /* an unknown number (house number, date) */
+#define MIN_INFO 1.0          /* below this informative weight there is no question */
+#define NO_MATCH_BELOW 0.2    /* confidence under which we say no_match, not low_confidence */
+
+kb_params kb_params_default(void)
+{
+    kb_params p = {0.5, 0.1};
+    return p;
+}
+
+const char *kb_reason_name(kb_reason r)
+{
+    switch (r) {
+    case KB_REASON_NONE: return "none";
+    case KB_NO_MATCH: return "no_match";
+    case KB_AMBIGUOUS: return "ambiguous";
+    case KB_LOW_CONFIDENCE: return "low_confidence";
+    case KB_ASKED_HUMAN: return "asked_for_human";
+    }
+    return "unknown";
+}
+
+typedef struct qterm {
+    uint32_t ft;      /* folded term */
+    int32_t xt;       /* exact term, -1 when the writer typed no marks or the corpus lacks it */
+    double q;         /* importance in this message */
+} qterm;
+
+/* Per-thread accumulators, one slot per entry, reset after each match by
+ * walking the touched list: a kb may be shared by threads, and clearing
+ * 10,000 slots per message would cost more than the match. */
+static _Thread_local struct {
+    double *score, *cov;
+    uint32_t *touched;
+    size_t cap;
+} S;
+
+static int scratch(size_t n)
+{
+    if (n <= S.cap)
+        return 0;
+    double *sc = calloc(n, sizeof *sc), *cv = calloc(n, sizeof *cv);
+    uint32_t *t = malloc(n * sizeof *t);
+    if (!sc || !cv || !t) {
+        free(sc);
+        free(cv);
+        free(t);
+        return -1;
+    }
+    free(S.score);
+    free(S.cov);
+    free(S.touched);
+    S.score = sc;
+    S.cov = cv;
+    S.touched = t;
+    S.cap = n;
+    return 0;
+}
+
+/* How well entry e matches term t: weight in [0, 1.3], field, exactness. */
+static double term_match(const kb *k, const qterm *t, uint32_t e, int *field, int *exact)
+{
+    const kb_post *p = kb_find_post(k, t->ft, e);
+    if (!p)
+        return 0;
+    double m = p->w;
+    *field = p->field;
+    *exact = 0;
+    if (t->xt >= 0) {
+        m *= EXACT_PENALTY;
+        const kb_post *x = kb_find_post(k, (uint32_t)t->xt, e);
+        if (x && x->w >= m) {
+            m = x->w;
+            *field = x->field;
+            *exact = 1;
+        }
+    }
+    return m;
+}
+
+static int cmp_term(const void *a, const void *b)
+{
+    const kb_term *x = a, *y = b;
+    return x->score < y->score ? 1 : x->score > y->score ? -1 : 0;
+}
+
+/* Fills the explanation of candidate c: which terms gave how much. */
+static void explain(const kb *k, const qterm *qt, size_t nq, uint32_t e, kb_candidate *c)
+{
+    kb_term all[2 * KB_MAXTOKS];
+    size_t n = 0;
+    for (size_t i = 0; i < nq && n < sizeof all / sizeof all[0]; i++) {
+        int field, exact;
+        double m = term_match(k, &qt[i], e, &field, &exact);
+        if (m <= 0)
+            continue;
+        kb_term *t = &all[n++];
+        const char *key = k->terms.keys[qt[i].ft];
+        size_t kl = strlen(key);
+        if (kl >= sizeof t->term)
+            kl = sizeof t->term - 1;
+        memcpy(t->term, key, kl);
+        t->term[kl] = '\0';
+        strcpy(t->field, kb_field_names[field]);
+        if (exact)
+            strcat(t->field, "+exact");
+        t->score = qt[i].q * m;
+    }
+    qsort(all, n, sizeof all[0], cmp_term);
+    c->n_terms = n < KB_MAX_TERMS ? n : KB_MAX_TERMS;
+    memcpy(c->terms, all, c->n_terms * sizeof all[0]);
+}
+
+static int seen_term(const qterm *qt, size_t nq, uint32_t ft)
+{
+    for (size_t i = 0; i < nq; i++)
+        if (qt[i].ft == ft)
+            return 1;
+    return 0;
+}
+
+int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
+{
+    if (!out)
+        return -1;
+    memset(out, 0, sizeof *out);
+    out->action = KB_ESCALATE;
+    out->reason = KB_NO_MATCH;
+    if (!k || !text)
+        return -1;
+    kb_params def = kb_params_default();
+    if (!p)
+        p = &def;
+
+    kb_toks toks = {0};
+    if (kb_analyse(k->lex, text, &toks) < 0) {
+        kb_toks_free(&toks);
+        return -1;
+    }
+    size_t n = toks.n < KB_MAXTOKS ? toks.n : KB_MAXTOKS;
+    int human = 0;
+    qterm qt[2 * KB_MAXTOKS];
+    size_t nq = 0;
+    double W = 0;
+    char key[2 * KB_TOKLEN + 24];
+    for (size_t i = 0; i < n; i++) {
+        const kb_tok *a = &toks.v[i];
+        human |= a->human;
+        for (int bi = 0; bi < 2; bi++) {
+            const kb_tok *b = NULL;
+            if (bi) {
+                if (i + 1 >= n)
+                    break;
+                b = &toks.v[i + 1];
+            }
+            double wgt = a->weight;
+            if (b && b->weight < wgt)
+                wgt = b->weight;
+            if (wgt <= 0)
+                continue;
+            uint32_t ft;
+            size_t kl = kb_term_key(a, b, 0, key, sizeof key);
+            if (!kl)
+                continue;
+            if (!kb_map_get(&k->terms, key, kl, &ft)) {
+                if (!b)
+                    W += k->idf_unknown * UNKNOWN_FACTOR * wgt * (a->number ? NUMBER_FACTOR : 1.0);
+                continue;
+            }
+            if (seen_term(qt, nq, ft))
+                continue;
+            qterm *t = &qt[nq++];
+            t->ft = ft;
+            t->xt = -1;
+            t->q = k->term[ft].idf * wgt * (b ? BIGRAM_FACTOR : 1.0);
+            uint32_t xt;
+            if ((a->marked || (b && b->marked)) && (kl = kb_term_key(a, b, 1, key, sizeof key)) &&
+                kb_map_get(&k->terms, key, kl, &xt))
+                t->xt = (int32_t)xt;
+            W += t->q;
+        }
+    }
+    kb_toks_free(&toks);
+
+    if (W < MIN_INFO || nq == 0 || k->n == 0)
+        return 0;
+    if (scratch(k->n) < 0)
+        return -1;
+    size_t ntouched = 0;
+    for (size_t i = 0; i < nq; i++) {
+        const qterm *t = &qt[i];
+        const kb_termrec *tr = &k->term[t->ft];
+        double pen = t->xt >= 0 ? EXACT_PENALTY : 1.0;
+        for (uint32_t j = 0; j < tr->n; j++) {
+            const kb_post *po = &k->posts[tr->off + j];
+            double m = po->w * pen;
+            if (S.score[po->entry] == 0)
+                S.touched[ntouched++] = po->entry;
+            S.score[po->entry] += t->q * m;
+            S.cov[po->entry] += t->q * (m < 1 ? m : 1);
+        }
+        if (t->xt < 0)
+            continue;
+        const kb_termrec *xr = &k->term[t->xt];
+        for (uint32_t j = 0; j < xr->n; j++) {
+            const kb_post *po = &k->posts[xr->off + j];
+            double old = po->wf * pen, m = po->w > old ? po->w : old;
+            S.score[po->entry] += t->q * (m - old);
+            S.cov[po->entry] += t->q * ((m < 1 ? m : 1) - (old < 1 ? old : 1));
+        }
+    }
+    /* Top KB_TOP by score; ties go to the earlier entry. */
+    uint32_t top[KB_TOP];
+    size_t ntop = 0;
+    for (size_t i = 0; i < ntouched; i++) {
+        uint32_t e = S.touched[i];
+        size_t pos = ntop;
+        while (pos > 0 && (S.score[top[pos - 1]] < S.score[e] ||
+                           (S.score[top[pos - 1]] == S.score[e] && top[pos - 1] > e)))
+            pos--;
+        if (pos >= KB_TOP)
+            continue;
+        size_t last = ntop < KB_TOP ? ntop : KB_TOP - 1;
+        memmove(&top[pos + 1], &top[pos], (last - pos) * sizeof top[0]);
+        top[pos] = e;
+        if (ntop < KB_TOP)
+            ntop++;
+    }
+    for (size_t i = 0; i < ntop; i++) {
+        kb_candidate *c = &out->cand[i];
+        c->entry = &k->entries[top[i]];
+        c->score = S.score[top[i]];
+        double conf = S.cov[top[i]] / W;
+        c->confidence = conf < 0 ? 0 : conf > 1 ? 1 : conf;
+        explain(k, qt, nq, top[i], c);
+    }
+    out->n_cand = ntop;
+    for (size_t i = 0; i < ntouched; i++)
+        S.score[S.touched[i]] = S.cov[S.touched[i]] = 0;
+
+    if (ntop == 0)
+        return 0;
+    double c1 = out->cand[0].confidence, c2 = ntop > 1 ? out->cand[1].confidence : 0;
+    out->confidence = c1;
+    if (human && !k->human_entry[top[0]])
+        out->reason = KB_ASKED_HUMAN;
+    else if (c1 < NO_MATCH_BELOW)
+        out->reason = KB_NO_MATCH;
+    else if (c1 < p->threshold)
+        out->reason = KB_LOW_CONFIDENCE;
+    else if (c1 - c2 < p->gap)
+        out->reason = KB_AMBIGUOUS;
+    else {
+        out->action = KB_ANSWER;
+        out->reason = KB_REASON_NONE;
+    }
+    return 0;
+}

@@ -1,0 +1,272 @@
+/* text.c - Vietnamese text normalisation and syllable tokens.
+ *
+ * Citizens' messages arrive in NFC, in NFD, in "Unicode tổ hợp" (a
+ * precomposed vowel followed by a combining tone mark), with either tone
+ * placement (hoà / hòa, thuỷ / thủy), in ALL CAPS, with emoji, zero-width
+ * characters and sometimes invalid bytes.  One utf8proc call decomposes and
+ * case-folds everything into NFD; from there each syllable yields
+ *
+ *   fold   every mark dropped, đ/Đ/ð/Ð -> d        "Được" -> "duoc"
+ *   exact  vowel marks and đ kept, the tone moved to the end as "#n", so the
+ *          key no longer depends on which vowel the writer put the tone on
+ *          ("hoà" and "hòa" -> "hoa#2").
+ *
+ * The exact key is only a key: it is never shown to anyone. */
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+#include "knowledge/kb_internal.h"
+
+/* đ has no decomposition, so no mark stripping removes its bar; the Icelandic
+ * eth and the African D look the same on a phone screen and are typed for
+ * it by some keyboards.  Map them all to đ (exact) before case folding. */
+static utf8proc_int32_t to_dstroke(utf8proc_int32_t cp, void *data)
+{
+    (void)data;
+    switch (cp) {
+    case 0x0110: case 0x00D0: case 0x00F0: case 0x0189:
+        return 0x0111;
+    default:
+        return cp;
+    }
+}
+
+/* Same, for the folded form: straight to ASCII d. */
+static utf8proc_int32_t to_d(utf8proc_int32_t cp, void *data)
+{
+    cp = to_dstroke(cp, data);
+    return cp == 0x0111 ? 'd' : cp;
+}
+
+static int is_word_cat(utf8proc_category_t c)
+{
+    return (c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_LO) ||
+           (c >= UTF8PROC_CATEGORY_ND && c <= UTF8PROC_CATEGORY_NO);
+}
+
+static int is_mark_cat(utf8proc_category_t c)
+{
+    return c >= UTF8PROC_CATEGORY_MN && c <= UTF8PROC_CATEGORY_ME;
+}
+
+/* The five Vietnamese tone marks, as digits in the exact key.  The ones
+ * that are not tones (circumflex, breve, horn) stay in the syllable. */
+static char tone_digit(utf8proc_int32_t cp)
+{
+    switch (cp) {
+    case 0x0301: return '1';   /* sắc */
+    case 0x0300: return '2';   /* huyền */
+    case 0x0309: return '3';   /* hỏi */
+    case 0x0303: return '4';   /* ngã */
+    case 0x0323: return '5';   /* nặng */
+    default: return 0;
+    }
+}
+
+char *kb_fold(const char *text)
+{
+    if (!text)
+        return NULL;
+    utf8proc_uint8_t *buf = NULL;
+    utf8proc_ssize_t n = utf8proc_map_custom((const utf8proc_uint8_t *)text, (utf8proc_ssize_t)strlen(text),
+        &buf, UTF8PROC_COMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK | UTF8PROC_IGNORE,
+        to_d, NULL);
+    if (n < 0)
+        return NULL;
+    /* Punctuation, symbols and emoji become single spaces; the result never
+     * grows, so it is written in place. */
+    utf8proc_ssize_t r = 0, w = 0;
+    int space = 1;
+    while (r < n) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t k = utf8proc_iterate(buf + r, n - r, &cp);
+        if (k <= 0)
+            break;
+        if (is_word_cat(utf8proc_category(cp))) {
+            memmove(buf + w, buf + r, (size_t)k);
+            w += k;
+            space = 0;
+        } else if (!space) {
+            buf[w++] = ' ';
+            space = 1;
+        }
+        r += k;
+    }
+    if (w > 0 && buf[w - 1] == ' ')
+        w--;
+    buf[w] = '\0';
+    return (char *)buf;
+}
+
+/* Like to_d, but keeps the case for kb_unaccent. */
+static utf8proc_int32_t to_d_cased(utf8proc_int32_t cp, void *data)
+{
+    (void)data;
+    switch (cp) {
+    case 0x0110: case 0x00D0: case 0x0189:
+        return 'D';
+    case 0x0111: case 0x00F0:
+        return 'd';
+    default:
+        return cp;
+    }
+}
+
+char *kb_unaccent(const char *text)
+{
+    if (!text)
+        return NULL;
+    utf8proc_uint8_t *buf = NULL;
+    utf8proc_ssize_t n = utf8proc_map_custom((const utf8proc_uint8_t *)text, (utf8proc_ssize_t)strlen(text),
+        &buf, UTF8PROC_COMPOSE | UTF8PROC_STRIPMARK, to_d_cased, NULL);
+    return n < 0 ? NULL : (char *)buf;
+}
+
+void kb_toks_free(kb_toks *t)
+{
+    if (!t)
+        return;
+    free(t->v);
+    memset(t, 0, sizeof *t);
+}
+
+int kb_toks_push(kb_toks *t, const kb_tok *tok)
+{
+    if (t->n == t->cap) {
+        size_t nc = t->cap ? t->cap * 2 : 32;
+        kb_tok *v = realloc(t->v, nc * sizeof *v);
+        if (!v)
+            return -1;
+        t->v = v;
+        t->cap = nc;
+    }
+    t->v[t->n++] = *tok;
+    if (tok->marked)
+        t->has_marks = 1;
+    return 0;
+}
+
+/* Appends the UTF-8 bytes of cp to s (length *len, capacity cap) unless that
+ * would overflow; a syllable longer than the buffer is cut, which only ever
+ * happens to junk. */
+static void put_cp(char *s, size_t *len, size_t cap, utf8proc_int32_t cp)
+{
+    utf8proc_uint8_t b[4];
+    utf8proc_ssize_t k = utf8proc_encode_char(cp, b);
+    if (k <= 0 || *len + (size_t)k + 1 > cap)
+        return;
+    memcpy(s + *len, b, (size_t)k);
+    *len += (size_t)k;
+    s[*len] = '\0';
+}
+
+typedef struct tokbuild {
+    kb_tok tok;
+    size_t flen, elen;
+    char tone;
+    int open;
+} tokbuild;
+
+/* Vietnamese writes a final i/y after a consonant either way: "lý"/"lí",
+ * "kỳ"/"kì", "mỹ"/"mĩ", "tỷ"/"tỉ" (old and new spelling both in use).  Such a
+ * syllable (consonants then a single y) is keyed with i.  "y" alone (y tế)
+ * and y after a vowel (tuy, quy, hay) are left alone. */
+static void spell_i(kb_tok *k, tokbuild *b)
+{
+    if (b->flen < 2 || k->fold[b->flen - 1] != 'y')
+        return;
+    for (size_t i = 0; i + 1 < b->flen; i++)
+        if (!strchr("bcdghklmnpqrstvx", k->fold[i]))
+            return;
+    k->fold[b->flen - 1] = 'i';
+    /* In the exact form the y is followed only by the tone (stripped), so it
+     * is the last byte written. */
+    if (b->elen > 0 && k->exact[b->elen - 1] == 'y')
+        k->exact[b->elen - 1] = 'i';
+}
+
+static int finish(tokbuild *b, kb_toks *t)
+{
+    if (!b->open)
+        return 0;
+    b->open = 0;
+    if (b->flen == 0)
+        return 0;
+    kb_tok *k = &b->tok;
+    spell_i(k, b);
+    if (k->marked) {
+        if (b->tone && b->elen + 3 <= sizeof k->exact) {
+            k->exact[b->elen++] = '#';
+            k->exact[b->elen++] = b->tone;
+            k->exact[b->elen] = '\0';
+        }
+    } else {
+        k->exact[0] = '\0';
+    }
+    k->number = 1;
+    for (size_t i = 0; i < b->flen; i++)
+        if (k->fold[i] < '0' || k->fold[i] > '9')
+            k->number = 0;
+    k->weight = 1.0f;
+    return kb_toks_push(t, k);
+}
+
+int kb_tokenize(const char *text, size_t len, kb_toks *t)
+{
+    if (!text)
+        return -1;
+    utf8proc_uint8_t *buf = NULL;
+    utf8proc_ssize_t n = utf8proc_map_custom((const utf8proc_uint8_t *)text, (utf8proc_ssize_t)len, &buf,
+        UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_IGNORE, to_dstroke, NULL);
+    if (n < 0)
+        return -1;
+    size_t start = t->n;
+    int had_marks = t->has_marks;
+    tokbuild b;
+    memset(&b, 0, sizeof b);
+    utf8proc_ssize_t r = 0;
+    int rc = 0;
+    while (r < n && rc == 0) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t k = utf8proc_iterate(buf + r, n - r, &cp);
+        if (k <= 0)
+            break;
+        r += k;
+        utf8proc_category_t cat = utf8proc_category(cp);
+        if (is_word_cat(cat)) {
+            if (!b.open) {
+                memset(&b, 0, sizeof b);
+                b.open = 1;
+            }
+            if (cp == 0x0111) {
+                b.tok.marked = 1;
+                put_cp(b.tok.fold, &b.flen, KB_TOKLEN, 'd');
+            } else {
+                put_cp(b.tok.fold, &b.flen, KB_TOKLEN, cp);
+            }
+            put_cp(b.tok.exact, &b.elen, KB_TOKLEN, cp);
+        } else if (is_mark_cat(cat)) {
+            if (!b.open)
+                continue;          /* a mark on nothing: drop it */
+            b.tok.marked = 1;
+            char d = tone_digit(cp);
+            if (d) {
+                if (!b.tone)
+                    b.tone = d;
+            } else {
+                put_cp(b.tok.exact, &b.elen, KB_TOKLEN, cp);
+            }
+        } else {
+            rc = finish(&b, t);
+        }
+    }
+    if (rc == 0)
+        rc = finish(&b, t);
+    free(buf);
+    if (rc < 0) {
+        t->n = start;
+        t->has_marks = had_marks;
+    }
+    return rc;
+}
