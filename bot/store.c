@@ -165,12 +165,11 @@ static const char schema_v1[] =
     "  expires_at INTEGER NOT NULL DEFAULT 0,"
     "  updated_at INTEGER NOT NULL);";
 
-/* Version 2: web chat visitors are contacts addressed by a random browser
- * token; keep a per-contact index of outbound messages for their polling,
- * and remember when a contact last had an automatic reply (rate limits). */
+/* Version 2: indexes for the web chat (its reply is looked up by the message
+ * it answers, its polling and the rate limit by contact and direction). */
 static const char schema_v2[] =
     "CREATE INDEX messages_contact_out ON messages(contact_id, direction, id);"
-    "ALTER TABLE contacts ADD COLUMN last_auto_at INTEGER;";
+    "CREATE INDEX messages_reply ON messages(in_reply_to) WHERE in_reply_to IS NOT NULL;";
 
 static const char *const migrations[] = {schema_v1, schema_v2};
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

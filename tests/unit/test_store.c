@@ -28,14 +28,13 @@ static int teardown(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
-static int has_column(store *s, const char *table, const char *col)
+static int has_index(store *s, const char *name)
 {
-    char sql[128];
-    snprintf(sql, sizeof sql, "SELECT 1 FROM pragma_table_info('%s') WHERE name = ?1", table);
+    const char *sql = "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?1";
     sqlite3_stmt *st = NULL;
     int found = 0;
     if (sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, col, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
         found = sqlite3_step(st) == SQLITE_ROW;
     }
     sqlite3_finalize(st);
@@ -49,7 +48,7 @@ static void empty_file_gets_latest_schema(void **state)
     store *s = store_open(path, "FULL", err, sizeof err);
     assert_non_null(s);
     assert_int_equal(store_version(s), store_latest_version());
-    assert_true(has_column(s, "contacts", "last_auto_at"));
+    assert_true(has_index(s, "messages_reply"));
     sqlite3_stmt *st = store_stmt(s, "PRAGMA journal_mode");
     assert_non_null(st);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
@@ -65,7 +64,7 @@ static void migrates_from_previous_version_keeping_data(void **state)
     store *s = store_open_at(path, "FULL", store_latest_version() - 1, err, sizeof err);
     assert_non_null(s);
     assert_int_equal(store_version(s), store_latest_version() - 1);
-    assert_false(has_column(s, "contacts", "last_auto_at"));
+    assert_false(has_index(s, "messages_reply"));
     assert_int_equal(store_exec(s, "INSERT INTO contacts(channel, address, created_at) "
                                    "VALUES ('zalo', '6142494823000000000', 1)"), 0);
     store_close(s);
@@ -73,7 +72,7 @@ static void migrates_from_previous_version_keeping_data(void **state)
     s = store_open(path, "NORMAL", err, sizeof err);
     assert_non_null(s);
     assert_int_equal(store_version(s), store_latest_version());
-    assert_true(has_column(s, "contacts", "last_auto_at"));
+    assert_true(has_index(s, "messages_reply"));
     sqlite3_stmt *st = store_stmt(s, "SELECT address FROM contacts WHERE channel = 'zalo'");
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     assert_string_equal((const char *)sqlite3_column_text(st, 0), "6142494823000000000");
