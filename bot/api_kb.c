@@ -27,28 +27,16 @@
 
 static cJSON *entry_json(const kb_entry *e)
 {
-    cJSON *o = cJSON_CreateObject(), *vs = cJSON_CreateArray(), *ks = cJSON_CreateArray();
-    int ok = o && vs && ks;
-    if (ok) {
-        cJSON_AddItemToObject(o, "variants", vs);
-        cJSON_AddItemToObject(o, "keywords", ks);
-        vs = ks = NULL;
-    }
-    cJSON_Delete(vs);
-    cJSON_Delete(ks);
-    if (!ok) {
-        cJSON_Delete(o);
-        return NULL;
-    }
-    vs = cJSON_GetObjectItemCaseSensitive(o, "variants");
-    ks = cJSON_GetObjectItemCaseSensitive(o, "keywords");
-    ok = cJSON_AddStringToObject(o, "id", e->id) != NULL;
+    cJSON *o = cJSON_CreateObject();
+    int ok = o && cJSON_AddStringToObject(o, "id", e->id);
     ok = ok && (e->topic ? cJSON_AddStringToObject(o, "topic", e->topic)
                          : cJSON_AddNullToObject(o, "topic"));
     ok = ok && (e->department ? cJSON_AddStringToObject(o, "department", e->department)
                               : cJSON_AddNullToObject(o, "department"));
     ok = ok && cJSON_AddStringToObject(o, "question", e->question);
-    ok = ok && cJSON_AddStringToObject(o, "answer", e->answer ? e->answer : "");
+    cJSON *vs = ok ? cJSON_AddArrayToObject(o, "variants") : NULL;
+    cJSON *ks = vs ? cJSON_AddArrayToObject(o, "keywords") : NULL;
+    ok = ks && cJSON_AddStringToObject(o, "answer", e->answer ? e->answer : "");
     ok = ok && (e->answer_sms ? cJSON_AddStringToObject(o, "answer_sms", e->answer_sms)
                               : cJSON_AddNullToObject(o, "answer_sms"));
     ok = ok && cJSON_AddBoolToObject(o, "enabled", e->enabled != 0);

@@ -56,7 +56,7 @@ struct events_hub *events_new(hl_app *app)
 
 int events_count(const struct events_hub *h) { return h ? h->n : 0; }
 
-static void unlink_stream(struct sse_stream *s)
+static void unlink_stream(struct sse_stream *s, int release)
 {
     struct events_hub *h = s->hub;
     if (s->prev)
@@ -68,8 +68,17 @@ static void unlink_stream(struct sse_stream *s)
     h->n--;
     if (h->n == 0 && h->ping)
         event_del(h->ping);
-    if (h->app->server)
+    if (release && h->app->server)
         http_request_end(h->app->server);
+}
+
+static void on_flushed(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    hl_app *app = arg;
+    if (app->server)
+        http_request_end(app->server);
 }
 
 /* The peer went away (or its connection is being freed by the server). */
@@ -77,7 +86,7 @@ static void on_close(struct evhttp_connection *evcon, void *arg)
 {
     (void)evcon;
     struct sse_stream *s = arg;
-    unlink_stream(s);
+    unlink_stream(s, 1);
     /* Detached: the request is ours to free (reply_end frees it). */
     if (!evhttp_request_get_connection(s->req))
         evhttp_send_reply_end(s->req);
@@ -85,13 +94,19 @@ static void on_close(struct evhttp_connection *evcon, void *arg)
 }
 
 /* Ends one stream from our side: final chunk, connection then closes or
- * goes back to keep-alive as evhttp decides. */
+ * goes back to keep-alive as evhttp decides.  The request stays counted as
+ * in flight for a moment more, so a shutdown that waits for in-flight
+ * requests lets the loop write the final chunk before closing sockets. */
 static void end_stream(struct sse_stream *s)
 {
+    hl_app *app = s->hub->app;
     evhttp_connection_set_closecb(s->evcon, NULL, NULL);
-    unlink_stream(s);
+    unlink_stream(s, 0);
     evhttp_send_reply_end(s->req);
     free(s);
+    struct timeval tv = {0, 100000};
+    if (!app->base || event_base_once(app->base, -1, EV_TIMEOUT, on_flushed, app, &tv) != 0)
+        on_flushed(-1, 0, app);
 }
 
 /* Queues text on one stream; drops the stream when the peer does not read. */
