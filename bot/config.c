@@ -148,6 +148,8 @@ static const conf_opt conf_table[] = {
          "Strip Vietnamese diacritics from SMS replies: auto does it when it saves segments."),
     INT("sms.max_segments", sms_max_segments, 3, 1, 10,
         "SMS segments per reply at most; longer answers are shortened."),
+    ENUM("sms.send_via", sms_send_via, "same", "same|esms",
+         "Route for SMS replies: same = the channel the SMS came in on; esms = eSMS.vn brandname."),
 
     INT("outbox.max_attempts", outbox_max_attempts, 10, 1, 1000,
         "Sending attempts per message before it is marked failed."),

@@ -58,6 +58,7 @@ typedef struct hl_config {
     /* sms rendering */
     char *sms_unaccent;         /* auto | always | never */
     int sms_max_segments;
+    char *sms_send_via;         /* same | esms: the route for SMS replies */
 
     /* outbox */
     int outbox_max_attempts;

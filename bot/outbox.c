@@ -800,7 +800,17 @@ int outbox_enqueue(hl_app *app, long long contact_id, long long case_id, long lo
     if (!address)
         return -1;
 
+    /* SMS replies may leave through another SMS route (a brandname through
+     * eSMS.vn) than the one the citizen's message came in on. */
     const adapter *ad = adapter_by_name(channel);
+    const char *route = channel;
+    if (ad && ad->is_sms && app->cfg.sms_send_via && strcmp(app->cfg.sms_send_via, "same") != 0) {
+        const adapter *via = adapter_by_name(app->cfg.sms_send_via);
+        if (via && via->is_sms && via->configured(&app->cfg)) {
+            ad = via;
+            route = via->name;
+        }
+    }
     char *rendered = NULL;
     int coding = 0, segments = 0;
     const char *body = text;
@@ -847,11 +857,11 @@ int outbox_enqueue(hl_app *app, long long contact_id, long long case_id, long lo
         rc = 0;
         for (int i = 0; i < np; i++) {
             if (rc == 0)
-                rc = insert_row(app, mid, contact_id, channel, address, parts[i], coding, now);
+                rc = insert_row(app, mid, contact_id, route, address, parts[i], coding, now);
             free(parts[i]);
         }
     } else {
-        rc = insert_row(app, mid, contact_id, channel, address, body, coding, now);
+        rc = insert_row(app, mid, contact_id, route, address, body, coding, now);
     }
 out:
     free(rendered);

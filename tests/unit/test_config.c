@@ -24,7 +24,7 @@ static const char *const all_keys[] = {
     "http.max_body", "http.max_headers", "http.timeout", "http.max_connections",
     "knowledge.corpus", "knowledge.lexicon", "knowledge.threshold", "knowledge.gap",
     "queue.holding_text", "queue.optout_text", "queue.non_text_reply",
-    "limits.auto_replies", "limits.window", "sms.unaccent", "sms.max_segments",
+    "limits.auto_replies", "limits.window", "sms.unaccent", "sms.max_segments", "sms.send_via",
     "outbox.max_attempts", "outbox.backoff_base_ms", "outbox.backoff_max_ms", "outbox.timeout_ms",
     "outbox.concurrency", "console.dir", "console.session_ttl", "console.login_max_attempts",
     "channels.web.enabled", "channels.web.dir",
