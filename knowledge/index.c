@@ -23,13 +23,14 @@
 
 const char *const kb_field_names[KB_F_COUNT] = {"question", "variant", "keyword", "topic", "answer"};
 
-static const float field_weight[KB_F_COUNT] = {1.0f, 0.9f, 0.0f, 0.6f, 0.35f};
+double tune(const char *n, double d);
+#define field_weight (float[]){1.0f, (float)tune("FW_VAR",0.9), 0.0f, (float)tune("FW_TOPIC",0.6), (float)tune("FW_ANS",0.35)}
 
 /* The weight of an admin keyword: 1 -> 0.7, 2.5 -> 1.0, 3 -> 1.1, capped at
  * 1.3 so one keyword cannot drown the rest of an entry. */
 static float keyword_weight(double w)
 {
-    double f = 0.5 + 0.2 * w;
+    double f = tune("KW_A",0.5) + tune("KW_B",0.2) * w;
     return (float)(f > 1.3 ? 1.3 : f);
 }
 
@@ -81,6 +82,7 @@ typedef struct occ {
 
 typedef struct builder {
     kb *k;
+    size_t capdocs, capdterms;
     occ *occ;
     size_t nocc, capocc;
     size_t entry_start;        /* first occ of the current entry */
@@ -147,12 +149,60 @@ static int note(builder *b, uint32_t e, uint32_t term, uint32_t fterm, float w, 
     return 0;
 }
 
+/* Starts a new document (question or variant) of the current entry. */
+static int doc_open(builder *b)
+{
+    kb *k = b->k;
+    if (k->ndocs + 2 > b->capdocs) {
+        size_t nc = b->capdocs ? b->capdocs * 2 : 1024;
+        uint32_t *v = realloc(k->doc_off, nc * sizeof *v);
+        if (!v)
+            return -1;
+        k->doc_off = v;
+        b->capdocs = nc;
+    }
+    k->doc_off[k->ndocs++] = (uint32_t)k->ndterms;
+    k->doc_off[k->ndocs] = (uint32_t)k->ndterms;
+    return 0;
+}
+
+/* Adds a distinct term to the open document. */
+static int doc_term(builder *b, uint32_t term, float w)
+{
+    kb *k = b->k;
+    for (size_t i = k->doc_off[k->ndocs - 1]; i < k->ndterms; i++)
+        if (k->dterm[i] == term) {
+            if (w > k->dweight[i])
+                k->dweight[i] = w;
+            return 0;
+        }
+    if (k->ndterms == b->capdterms) {
+        size_t nc = b->capdterms ? b->capdterms * 2 : 8192;
+        uint32_t *t = realloc(k->dterm, nc * sizeof *t);
+        if (!t)
+            return -1;
+        k->dterm = t;
+        float *w2 = realloc(k->dweight, nc * sizeof *w2);
+        if (!w2)
+            return -1;
+        k->dweight = w2;
+        b->capdterms = nc;
+    }
+    k->dterm[k->ndterms] = term;
+    k->dweight[k->ndterms++] = w;
+    k->doc_off[k->ndocs] = (uint32_t)k->ndterms;
+    return 0;
+}
+
 static int add_text(builder *b, uint32_t e, const char *text, int f, float w, kb_toks *toks)
 {
     if (!text || !*text)
         return 0;
     if (kb_analyse(b->k->lex, text, toks) < 0)
         return 0;   /* invalid UTF-8 in an entry: that field is skipped */
+    int doc = f == KB_F_QUESTION || f == KB_F_VARIANT;
+    if (doc && doc_open(b) < 0)
+        return -1;
     char key[2 * KB_TOKLEN + 24];
     for (size_t i = 0; i < toks->n; i++) {
         for (int bi = 0; bi < 2; bi++) {
@@ -168,6 +218,13 @@ static int add_text(builder *b, uint32_t e, const char *text, int f, float w, kb
                 continue;
             if (term_id(b, key, kl, bi, 0, &ft) < 0 || note(b, e, ft, ft, w, f) < 0)
                 return -1;
+            if (doc) {
+                float tw = toks->v[i].weight;
+                if (nx && nx->weight < tw)
+                    tw = nx->weight;
+                if (tw > 0 && doc_term(b, ft, tw) < 0)
+                    return -1;
+            }
             kl = kb_term_key(&toks->v[i], nx, 1, key, sizeof key);
             if (kl && (term_id(b, key, kl, bi, 1, &xt) < 0 || note(b, e, xt, ft, w, f) < 0))
                 return -1;
@@ -211,6 +268,7 @@ static int index_entries(builder *b)
     int rc = -1;
     for (uint32_t e = 0; e < k->n; e++) {
         const kb_entry *en = &k->entries[e];
+        k->doc_first[e] = (uint32_t)k->ndocs;
         if (add_text(b, e, en->question, KB_F_QUESTION, field_weight[KB_F_QUESTION], &toks) < 0)
             goto out;
         if (kb_lexicon_has_human(&toks))
@@ -234,6 +292,7 @@ static int index_entries(builder *b)
             add_text(b, e, en->answer, KB_F_ANSWER, field_weight[KB_F_ANSWER], &toks) < 0)
             goto out;
     }
+    k->doc_first[k->n] = (uint32_t)k->ndocs;
     rc = 0;
 out:
     kb_toks_free(&toks);
@@ -258,7 +317,7 @@ static int make_postings(builder *b)
         for (; i < b->nocc && b->occ[i].term == t; i++) {
             const occ *o = &b->occ[i];
             k->posts[i] = (kb_post){o->entry, o->w, 0.0f, o->field};
-            df += o->field == KB_F_ANSWER ? 0.3 : 1.0;
+            df += o->field == KB_F_ANSWER ? tune("DF_ANS",0.3) : 1.0;
         }
         tr->n = (uint32_t)(i - tr->off);
         tr->idf = (float)log(1.0 + (N - df + 0.5) / (df + 0.5));
@@ -291,8 +350,10 @@ kb *kb_build(const kb_corpus *c, const kb_lexicon *lex)
         goto fail;
     k->entries = calloc(c->n ? c->n : 1, sizeof *k->entries);
     k->human_entry = calloc(c->n ? c->n : 1, sizeof *k->human_entry);
-    if (!k->entries || !k->human_entry)
+    k->doc_first = calloc(c->n + 1, sizeof *k->doc_first);
+    if (!k->entries || !k->human_entry || !k->doc_first || doc_open(&b) < 0)
         goto fail;
+    k->ndocs = 0;   /* doc_open above only made room for the end marker */
     for (size_t i = 0; i < c->n; i++) {
         if (!c->entries[i].enabled || !c->entries[i].id || !c->entries[i].question)
             continue;
@@ -326,6 +387,10 @@ void kb_free(kb *k)
     kb_map_free(&k->terms);
     free(k->term);
     free(k->posts);
+    free(k->doc_first);
+    free(k->doc_off);
+    free(k->dterm);
+    free(k->dweight);
     free(k);
 }
 

@@ -119,6 +119,14 @@ struct kb {
     kb_post *posts;
     size_t nposts;
     double idf_unknown;   /* weight of a syllable no entry has */
+    /* The question and each variant as a "document": its distinct folded
+     * terms, to measure how much of the entry's own wording a message
+     * covers.  Entry e's documents are doc_first[e] .. doc_first[e+1]-1;
+     * document d's terms are dterm[doc_off[d] .. doc_off[d+1]). */
+    uint32_t *doc_first, *doc_off;
+    uint32_t *dterm;
+    float *dweight;       /* lexicon weight of the term in that document */
+    size_t ndocs, ndterms;
 };
 
 /* Turns text into rewritten, weighed syllables (tokenize + lexicon). */

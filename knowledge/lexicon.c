@@ -23,7 +23,9 @@
  *   applied once (a value is itself rewritten once when the file is loaded,
  *   so "bhyt" -> "bảo hiểm y tế" may lead into a synonym group).
  * - weights: a factor on a phrase's importance in a message, applied after
- *   rewriting.  Greetings and politeness ("chào", "dạ", "ạ", "cho em hỏi")
+ *   rewriting.  A key written "=phrase" applies only when the citizen typed
+ *   the phrase's diacritics: "=vâng" must not down-weight "vang" (gold, or
+ *   "vắng" typed without marks).  Greetings and politeness ("chào", "dạ", "ạ", "cho em hỏi")
  *   get 0-0.2 so that they neither help an entry nor count as something the
  *   entry fails to explain.  Words that decide an intent ("bao lâu", "ở đâu")
  *   must NOT be listed here: the index weighs them by rarity already.
@@ -46,6 +48,8 @@ typedef struct lex_rule {
     uint32_t off, n;      /* rewrite target syllables in l->targets */
     uint32_t soff, sn;    /* the phrase itself, in l->sources */
     float weight;
+    int exact_only;       /* "=phrase": only when typed with its marks */
+    uint32_t next;        /* 1 + another rule with the same folded key, or 0 */
 } lex_rule;
 
 /* Phrase tables share one layout: phrase key -> rule number, and the first
@@ -128,6 +132,11 @@ static int table_put(kb_lexicon *l, lex_table *t, const kb_tok *p, size_t n, uin
     size_t klen = phrase_key(p, n, key, sizeof key);
     if (klen == 0)
         return -1;
+    /* Phrases that differ only in diacritics ("à" / "ạ", "bệnh viện" /
+     * "bệnh viên") share a key: chain them, newest first. */
+    uint32_t prev;
+    if (kb_map_get(&t->phrases, key, klen, &prev))
+        l->rules[rule].next = prev + 1;
     if (kb_map_put(&t->phrases, key, klen, rule) < 0)
         return -1;
     uint32_t longest = 0;
@@ -146,11 +155,24 @@ static int same_marks(const kb_lexicon *l, const lex_rule *r, const kb_tok *in)
 {
     for (uint32_t j = 0; j < r->sn; j++) {
         const kb_tok *src = &l->sources.v[r->soff + j], *tok = &in[j];
-        if (!tok->marked)
+        if (!tok->marked) {
+            if (r->exact_only && src->exact[0])
+                return 0;
             continue;
+        }
         if (!src->exact[0] || strcmp(src->exact, tok->exact) != 0)
             return 0;
     }
+    return 1;
+}
+
+/* Whether every marked syllable matched the phrase exactly (all do, when
+ * same_marks held) and every unmarked one is unmarked in the phrase too. */
+static int exact_marks(const kb_lexicon *l, const lex_rule *r, const kb_tok *in)
+{
+    for (uint32_t j = 0; j < r->sn; j++)
+        if (!in[j].marked && l->sources.v[r->soff + j].exact[0])
+            return 0;
     return 1;
 }
 
@@ -166,7 +188,22 @@ static size_t table_match(const kb_lexicon *l, const lex_table *t, const kb_tok 
     size_t max = n - i < longest ? n - i : longest;
     for (size_t len = max; len >= 1; len--) {
         size_t klen = phrase_key(in + i, len, key, sizeof key);
-        if (klen && kb_map_get(&t->phrases, key, klen, rule) && same_marks(l, &l->rules[*rule], in + i))
+        uint32_t r;
+        if (!klen || !kb_map_get(&t->phrases, key, klen, &r))
+            continue;
+        /* Among phrases sharing the key, the first whose marks agree; a
+         * phrase spelled exactly as typed beats one that merely folds to it. */
+        int found = 0;
+        for (uint32_t c = r + 1; c; c = l->rules[c - 1].next) {
+            const lex_rule *lr = &l->rules[c - 1];
+            if (!same_marks(l, lr, in + i))
+                continue;
+            if (!found || exact_marks(l, lr, in + i)) {
+                *rule = c - 1;
+                found = 1;
+            }
+        }
+        if (found)
             return len;
     }
     return 0;
@@ -317,14 +354,15 @@ static int add_phrase(kb_lexicon *l, lex_table *tab, const char *s, float weight
 {
     kb_toks p = {0};
     uint32_t id;
-    int rc = -1;
-    if (phrase_toks(l, s, 1, &p, err, errlen, where) < 0)
+    int rc = -1, exact_only = s[0] == '=';
+    if (phrase_toks(l, s + exact_only, 1, &p, err, errlen, where) < 0)
         goto out;
     if (new_rule(l, &id) < 0 || table_put(l, tab, p.v, p.n, id) < 0) {
         snprintf(err, errlen, "lexicon: out of memory");
         goto out;
     }
     l->rules[id].weight = weight;
+    l->rules[id].exact_only = exact_only;
     rc = 0;
 out:
     kb_toks_free(&p);
@@ -337,9 +375,14 @@ out:
 static int chain_targets(kb_lexicon *l)
 {
     kb_toks in = {0}, out = {0}, all = {0};
-    int rc = 0;
+    uint32_t *off = calloc(l->nrules ? l->nrules : 1, sizeof *off), *cnt = calloc(l->nrules ? l->nrules : 1, sizeof *cnt);
+    int rc = off && cnt ? 0 : -1;
+    /* New targets go to a fresh array; offsets are switched only at the end,
+     * because rewriting one target reads the others' old ones. */
     for (size_t r = 0; r < l->nrules && rc == 0; r++) {
-        lex_rule *rule = &l->rules[r];
+        const lex_rule *rule = &l->rules[r];
+        off[r] = rule->off;
+        cnt[r] = rule->n;
         if (rule->n == 0)
             continue;
         in.n = 0;
@@ -348,19 +391,26 @@ static int chain_targets(kb_lexicon *l)
             rc = kb_toks_push(&in, &l->targets.v[rule->off + j]);
         if (rc == 0)
             rc = rewrite(l, &in, &out);
-        if (rc == 0 && out.n > 0) {
-            rule->off = (uint32_t)all.n;
-            rule->n = (uint32_t)out.n;
-            for (size_t j = 0; j < out.n && rc == 0; j++)
-                rc = kb_toks_push(&all, &out.v[j]);
+        if (rc == 0) {
+            const kb_toks *src = out.n ? &out : &in;
+            off[r] = (uint32_t)all.n;
+            cnt[r] = (uint32_t)src->n;
+            for (size_t j = 0; j < src->n && rc == 0; j++)
+                rc = kb_toks_push(&all, &src->v[j]);
         }
     }
     if (rc == 0) {
+        for (size_t r = 0; r < l->nrules; r++) {
+            l->rules[r].off = off[r];
+            l->rules[r].n = cnt[r];
+        }
         kb_toks_free(&l->targets);
         l->targets = all;
     } else {
         kb_toks_free(&all);
     }
+    free(off);
+    free(cnt);
     kb_toks_free(&in);
     kb_toks_free(&out);
     return rc;

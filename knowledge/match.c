@@ -23,18 +23,24 @@
 #include <string.h>
 
 #include "knowledge/kb_internal.h"
+#include <stdio.h>
+double tune(const char *n, double d) { const char *v = getenv(n); return v ? atof(v) : d; }
 
 /* Tuning, chosen on the development sets (see knowledge/README.md). */
-#define EXACT_PENALTY 0.8     /* folded-only match of a term typed with marks */
-#define BIGRAM_FACTOR 0.6     /* bigram importance relative to its idf */
-#define UNKNOWN_FACTOR 0.6    /* a syllable no entry has, relative to the rarest known one */
-#define NUMBER_FACTOR 0.25    /* an unknown number (house number, date) */
-#define MIN_INFO 1.0          /* below this informative weight there is no question */
-#define NO_MATCH_BELOW 0.2    /* confidence under which we say no_match, not low_confidence */
+#define EXACT_PENALTY tune("EXACT_PENALTY", 0.8)     /* folded-only match of a term typed with marks */
+#define BIGRAM_FACTOR tune("BIGRAM_FACTOR", 0.6)     /* bigram importance relative to its idf */
+#define UNKNOWN_FACTOR tune("UNKNOWN_FACTOR", 0.6)    /* a syllable no entry has, relative to the rarest known one */
+#define NUMBER_FACTOR tune("NUMBER_FACTOR", 0.25)    /* an unknown number (house number, date) */
+#define MIN_INFO tune("MIN_INFO", 1.0)          /* below this informative weight there is no question */
+#define POOL 12
+#define RANK_MCOV tune("RANK_MCOV", 0.0)
+#define RANK_DCOV tune("RANK_DCOV", 0.0)
+#define CONF_A tune("CONF_A", 0.5)
+#define NO_MATCH_BELOW tune("NO_MATCH_BELOW", 0.2)    /* confidence under which we say no_match, not low_confidence */
 
 kb_params kb_params_default(void)
 {
-    kb_params p = {0.5, 0.1};
+    kb_params p = {0.42, 0.2};
     return p;
 }
 
@@ -141,6 +147,59 @@ static void explain(const kb *k, const qterm *qt, size_t nq, uint32_t e, kb_cand
     memcpy(c->terms, all, c->n_terms * sizeof all[0]);
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* How much of entry e's own wording the message covers: for the question
+ * and each variant, the idf mass of its terms that the message has, over
+ * its whole idf mass; the best of them.  qs is the message's folded terms,
+ * sorted. */
+static double doc_coverage(const kb *k, const uint32_t *qs, size_t nq, uint32_t e)
+{
+    double best = 0;
+    for (uint32_t d = k->doc_first[e]; d < k->doc_first[e + 1]; d++) {
+        double have = 0, all = 0;
+        for (uint32_t i = k->doc_off[d]; i < k->doc_off[d + 1]; i++) {
+            const kb_termrec *tr = &k->term[k->dterm[i]];
+            double w = tr->idf * k->dweight[i] * (tr->bigram ? BIGRAM_FACTOR : 1.0);
+            all += w;
+            if (bsearch(&k->dterm[i], qs, nq, sizeof *qs, cmp_u32))
+                have += w;
+        }
+        if (all > 0 && have / all > best)
+            best = have / all;
+    }
+    return best;
+}
+
+/* A candidate while re-ranking. */
+typedef struct pooled {
+    uint32_t e;
+    double score, mcov, dcov, rank;
+} pooled;
+
+static int cmp_pooled(const void *a, const void *b)
+{
+    const pooled *x = a, *y = b;
+    if (x->rank != y->rank)
+        return x->rank < y->rank ? 1 : -1;
+    return x->e < y->e ? -1 : x->e > y->e;
+}
+
+/* The confidence that entry c is what the message asks: how much of the
+ * message it explains (mcov, square-rooted: a long message full of names
+ * and details is still about its main clause) times how much of the entry's
+ * own wording is there (dcov), and, for a runner-up, times its score
+ * relative to the top's, so that "gap" is a lead in confidence. */
+static double confidence(const pooled *c, double top_score)
+{
+    double ev = sqrt(c->mcov) * (CONF_A + (1 - CONF_A) * c->dcov);
+    return top_score > 0 ? ev * (c->score / top_score) : 0;
+}
+
 static int seen_term(const qterm *qt, size_t nq, uint32_t ft)
 {
     for (size_t i = 0; i < nq; i++)
@@ -239,8 +298,9 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
             S.cov[po->entry] += t->q * ((m < 1 ? m : 1) - (old < 1 ? old : 1));
         }
     }
-    /* Top KB_TOP by score; ties go to the earlier entry. */
-    uint32_t top[KB_TOP];
+    /* A pool of the best entries by raw score; they are then re-ranked with
+     * how much of the message and of their own wording the match covers. */
+    uint32_t top[POOL];
     size_t ntop = 0;
     for (size_t i = 0; i < ntouched; i++) {
         uint32_t e = S.touched[i];
@@ -248,21 +308,51 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
         while (pos > 0 && (S.score[top[pos - 1]] < S.score[e] ||
                            (S.score[top[pos - 1]] == S.score[e] && top[pos - 1] > e)))
             pos--;
-        if (pos >= KB_TOP)
+        if (pos >= POOL)
             continue;
-        size_t last = ntop < KB_TOP ? ntop : KB_TOP - 1;
+        size_t last = ntop < POOL ? ntop : POOL - 1;
         memmove(&top[pos + 1], &top[pos], (last - pos) * sizeof top[0]);
         top[pos] = e;
-        if (ntop < KB_TOP)
+        if (ntop < POOL)
             ntop++;
     }
+    uint32_t qs[2 * KB_MAXTOKS];
+    for (size_t i = 0; i < nq; i++)
+        qs[i] = qt[i].ft;
+    qsort(qs, nq, sizeof qs[0], cmp_u32);
+    pooled pool[POOL];
+    double smax = ntop ? S.score[top[0]] : 1;
+    for (size_t i = 0; i < ntop; i++) {
+        pooled *c = &pool[i];
+        c->e = top[i];
+        c->score = S.score[top[i]];
+        c->mcov = S.cov[top[i]] / W;
+        if (c->mcov > 1)
+            c->mcov = 1;
+        c->dcov = doc_coverage(k, qs, nq, top[i]);
+        c->rank = c->score / smax + RANK_MCOV * c->mcov + RANK_DCOV * c->dcov;
+    }
+    qsort(pool, ntop, sizeof pool[0], cmp_pooled);
+    if (getenv("KB_DEBUG")) {
+        fprintf(stderr, "DBG\t%g\t%zu", W, nq);
+        for (size_t i = 0; i < POOL; i++)
+            if (i < ntop)
+                fprintf(stderr, "\t%s\t%g\t%g\t%g", k->entries[pool[i].e].id, pool[i].score / smax, pool[i].mcov, pool[i].dcov);
+            else
+                fprintf(stderr, "\t-\t0\t0\t0");
+        fprintf(stderr, "\n");
+    }
+    for (size_t i = 0; i < ntop; i++)
+        top[i] = pool[i].e;
+    if (ntop > KB_TOP)
+        ntop = KB_TOP;
     for (size_t i = 0; i < ntop; i++) {
         kb_candidate *c = &out->cand[i];
-        c->entry = &k->entries[top[i]];
-        c->score = S.score[top[i]];
-        double conf = S.cov[top[i]] / W;
+        c->entry = &k->entries[pool[i].e];
+        c->score = pool[i].score;
+        double conf = confidence(&pool[i], pool[0].score);
         c->confidence = conf < 0 ? 0 : conf > 1 ? 1 : conf;
-        explain(k, qt, nq, top[i], c);
+        explain(k, qt, nq, pool[i].e, c);
     }
     out->n_cand = ntop;
     for (size_t i = 0; i < ntouched; i++)
