@@ -593,13 +593,9 @@ int cli_user(int argc, char **argv)
 
     hl_config cfg;
     char err[512];
-    if (config_defaults(&cfg) != 0) {
-        fprintf(stderr, "hotline: cannot set up the default configuration\n");
-        return 1;
-    }
-    if (config && config_load(&cfg, config, err, sizeof err) != 0) {
-        fprintf(stderr, "hotline: %s\n", err);
-        config_free(&cfg);
+    /* config_load starts from the defaults itself. */
+    if (config ? config_load(&cfg, config, err, sizeof err) != 0 : config_defaults(&cfg) != 0) {
+        fprintf(stderr, "hotline: %s\n", config ? err : "out of memory");
         return 1;
     }
     store *db = store_open(cfg.database, cfg.database_synchronous, err, sizeof err);
