@@ -199,13 +199,16 @@ void queue_notify(hl_app *app, long long case_id)
 
 /* ---- reading ------------------------------------------------------------ */
 
+/* messages has no index on case_id, but a case's messages are all its
+ * contact's: the contact_id term lets SQLite use messages_contact. */
 #define CASE_COLUMNS                                                                            \
     "SELECT c.id, c.status, c.reason, c.contact_id, ct.channel, ct.address, c.opened_at,"     \
     " c.claimed_by, c.claimed_at, c.first_reply_at, c.resolved_at, c.resolved_by,"           \
     " c.candidates, ct.display_name, c.updated_at,"                                           \
-    " (SELECT m.text FROM messages m WHERE m.case_id = c.id AND m.direction = 'in'"           \
-    "  ORDER BY m.id DESC LIMIT 1),"                                                          \
-    " (SELECT COUNT(*) FROM messages m WHERE m.case_id = c.id)"                                \
+    " (SELECT m.text FROM messages m WHERE m.contact_id = c.contact_id AND m.case_id = c.id"  \
+    "  AND m.direction = 'in' ORDER BY m.id DESC LIMIT 1),"                                   \
+    " (SELECT COUNT(*) FROM messages m WHERE m.contact_id = c.contact_id"                      \
+    "  AND m.case_id = c.id)"                                                                 \
     " FROM cases c JOIN contacts ct ON ct.id = c.contact_id "
 
 static cJSON *case_row(sqlite3_stmt *st, long long now)
