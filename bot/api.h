@@ -1,7 +1,8 @@
 /* api.h - the console's JSON API under /api (see bot/API.md).
  *
  * api_cases.c: session (login, logout, me), the queue, events, try, SMS render.
- * api_kb.c:    entries, import/export, lexicon, proposals (admin).
+ * api_kb.c:    entries, import/export, lexicon (admin).
+ * api_proposals.c: proposals from resolved cases, accept/reject (admin).
  * api_admin.c: settings, audit, stats, users (admin).
  * Every handler ends in exactly one reply; auth_require() is the first thing
  * every handler but login does. */
@@ -19,6 +20,7 @@ int api_register(hl_app *app);
 
 int api_register_cases(hl_app *app);
 int api_register_kb(hl_app *app);
+int api_register_proposals(hl_app *app);
 int api_register_admin(hl_app *app);
 
 /* ---- helpers shared by the api_*.c files ---- */
@@ -41,5 +43,18 @@ int api_query_int(struct evhttp_request *req, const char *name, long long lo, lo
 void api_reply(struct evhttp_request *req, int status, cJSON *body);
 /* Builds {key: value} (takes value; NULL on failure, value freed). */
 cJSON *api_wrap(const char *key, cJSON *value);
+
+/* ---- knowledge helpers (api_kb.c) ---- */
+
+/* Checks an optional text: at most max bytes of valid UTF-8; 0 / -1 with
+ * err naming what. */
+int api_kb_check_text(const char *what, const char *s, size_t max, char *err, size_t errlen);
+/* 1 when the entry exists, 0 when not, -1 on error. */
+int api_kb_entry_exists(store *db, const char *id);
+/* A new entry id made from text (folded, '-' between words, at most 60
+ * bytes), unique with -2, -3, ...  malloc'd or NULL. */
+char *api_kb_unique_id(store *db, const char *text);
+/* Rebuilds the matcher after a committed change (logs a failure). */
+void api_kb_reload(hl_app *app, const char *why);
 
 #endif

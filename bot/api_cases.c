@@ -511,7 +511,7 @@ int api_register_cases(hl_app *app)
 int api_register(hl_app *app)
 {
     if (api_register_cases(app) != 0 || api_register_kb(app) != 0 ||
-        api_register_admin(app) != 0) {
+        api_register_proposals(app) != 0 || api_register_admin(app) != 0) {
         log_error("api_register", "error=\"cannot register the /api routes\"");
         return -1;
     }
