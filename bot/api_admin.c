@@ -461,6 +461,141 @@ static void h_users(struct evhttp_request *req, hl_app *app, const char *tail)
         create_user(req, app, &u);
 }
 
+static cJSON *user_json(hl_app *app, long long id)
+{
+    sqlite3_stmt *st = store_stmt(app->db, "SELECT id, username, role, disabled, created_at "
+                                           "FROM users WHERE id = ?1");
+    if (!st)
+        return NULL;
+    sqlite3_bind_int64(st, 1, id);
+    cJSON *o = NULL;
+    if (sqlite3_step(st) == SQLITE_ROW && (o = cJSON_CreateObject())) {
+        cJSON_AddNumberToObject(o, "id", (double)sqlite3_column_int64(st, 0));
+        cJSON_AddStringToObject(o, "username", col(st, 1));
+        cJSON_AddStringToObject(o, "role", col(st, 2));
+        cJSON_AddBoolToObject(o, "disabled", sqlite3_column_int(st, 3) != 0);
+        cJSON_AddNumberToObject(o, "created_at", (double)sqlite3_column_int64(st, 4));
+    }
+    sqlite3_reset(st);
+    return o;
+}
+
+/* Enabled admins other than id: the last one may not be demoted or disabled,
+ * or nobody could administer the console any more. */
+static long long other_admins(hl_app *app, long long id)
+{
+    sqlite3_stmt *st = store_stmt(app->db, "SELECT COUNT(*) FROM users WHERE role = 'admin' "
+                                           "AND disabled = 0 AND id != ?1");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, id);
+    long long n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_reset(st);
+    return n;
+}
+
+/* PUT /api/users/{id} {role?, disabled?, password?} */
+static void update_user(struct evhttp_request *req, hl_app *app, const auth_user *admin,
+                        long long id)
+{
+    cJSON *body = http_json_body(req);
+    if (!body)
+        return;
+    const cJSON *jrole = cJSON_GetObjectItemCaseSensitive(body, "role");
+    const cJSON *jdis = cJSON_GetObjectItemCaseSensitive(body, "disabled");
+    const cJSON *jpw = cJSON_GetObjectItemCaseSensitive(body, "password");
+    char err[200] = "";
+    int status = 400;
+    char name[80] = "", role[16] = "";
+    int disabled = 0, was_admin = 0;
+    if (jrole && (!cJSON_IsString(jrole) || auth_check_role(jrole->valuestring, err, sizeof err)))
+        snprintf(err, sizeof err, "role: must be \"staff\" or \"admin\"");
+    else if (jdis && !cJSON_IsBool(jdis))
+        snprintf(err, sizeof err, "disabled: must be true or false");
+    else if (jpw && (!cJSON_IsString(jpw) || auth_check_password(jpw->valuestring, err, sizeof err)))
+        snprintf(err, sizeof err, "password: 8 to 1024 characters");
+    if (err[0])
+        goto fail;
+    sqlite3_stmt *st = store_stmt(app->db, "SELECT username, role, disabled FROM users WHERE id = ?1");
+    if (!st) {
+        status = 500;
+        snprintf(err, sizeof err, "database error");
+        goto fail;
+    }
+    sqlite3_bind_int64(st, 1, id);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        snprintf(name, sizeof name, "%s", col(st, 0));
+        snprintf(role, sizeof role, "%s", col(st, 1));
+        disabled = sqlite3_column_int(st, 2);
+    }
+    sqlite3_reset(st);
+    if (!name[0]) {
+        status = 404;
+        snprintf(err, sizeof err, "no such user");
+        goto fail;
+    }
+    was_admin = strcmp(role, "admin") == 0 && !disabled;
+    if (jrole)
+        snprintf(role, sizeof role, "%s", jrole->valuestring);
+    if (jdis)
+        disabled = cJSON_IsTrue(jdis);
+    if (was_admin && (strcmp(role, "admin") != 0 || disabled) && other_admins(app, id) == 0) {
+        status = 409;
+        snprintf(err, sizeof err, "the last admin cannot be demoted or disabled");
+        goto fail;
+    }
+    char detail[120];
+    snprintf(detail, sizeof detail, "{\"role\":\"%s\",\"disabled\":%s,\"password\":%s}", role,
+             disabled ? "true" : "false", jpw ? "true" : "false");
+    status = 500;
+    snprintf(err, sizeof err, "cannot save the user");
+    if (store_begin(app->db) != 0)
+        goto fail;
+    st = store_stmt(app->db, "UPDATE users SET role = ?1, disabled = ?2 WHERE id = ?3");
+    int ok = st != NULL;
+    if (ok) {
+        sqlite3_bind_text(st, 1, role, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int(st, 2, disabled);
+        sqlite3_bind_int64(st, 3, id);
+        ok = store_step_done(app->db, st) == 0;
+    }
+    char perr[200];
+    /* A new password or a disabled account ends the user's sessions. */
+    if (ok && jpw)
+        ok = auth_user_passwd(app->db, name, jpw->valuestring, perr, sizeof perr) == 0;
+    if (ok && disabled && (st = store_stmt(app->db, "DELETE FROM sessions WHERE user_id = ?1"))) {
+        sqlite3_bind_int64(st, 1, id);
+        ok = store_step_done(app->db, st) == 0;
+    }
+    ok = ok && store_audit(app->db, admin->username, "user.update", name, detail) == 0 &&
+         store_commit(app->db) == 0;
+    if (!ok) {
+        store_rollback(app->db);
+        goto fail;
+    }
+    log_info("user_updated", "user=%s role=%s disabled=%d password=%d by=%s", name, role, disabled,
+             jpw != NULL, admin->username);
+    cJSON_Delete(body);
+    api_reply(req, 200, api_wrap("user", user_json(app, id)));
+    return;
+fail:
+    cJSON_Delete(body);
+    http_reply_error(req, status, err);
+}
+
+static void h_user(struct evhttp_request *req, hl_app *app, const char *tail)
+{
+    auth_user u;
+    if (auth_require(req, app, 1, &u) != 0)
+        return;
+    long long id;
+    if (api_parse_id(tail, strlen(tail), &id) != 0) {
+        http_reply_error(req, 404, "no such user");
+        return;
+    }
+    update_user(req, app, &u, id);
+}
+
 int api_register_admin(hl_app *app)
 {
     int rc = 0;
@@ -468,5 +603,6 @@ int api_register_admin(hl_app *app)
     rc |= http_route(app, HTTP_GET, "/api/audit", h_audit);
     rc |= http_route(app, HTTP_GET, "/api/stats", h_stats);
     rc |= http_route(app, HTTP_GET | HTTP_POST, "/api/users", h_users);
+    rc |= http_route(app, HTTP_PUT, "/api/users/", h_user);
     return rc ? -1 : 0;
 }

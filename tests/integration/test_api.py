@@ -139,7 +139,7 @@ try:
               ("GET", "/api/settings"), ("PUT", "/api/settings"), ("GET", "/api/proposals"),
               ("POST", "/api/proposals/1/accept"), ("POST", "/api/proposals/1/reject"),
               ("GET", "/api/audit"), ("GET", "/api/stats"), ("GET", "/api/users"),
-              ("POST", "/api/users")]
+              ("POST", "/api/users"), ("PUT", "/api/users/1")]
     bad = [(m_, p, r.status) for m_, p in routes
            for r in [anon.req(m_, p, {"x": 1} if m_ in ("POST", "PUT") else None)]
            if r.status != 401]
@@ -230,6 +230,33 @@ try:
     staff2 = Client(d)
     T.check("new password accepted", staff2.login("staff2", "staff2-new-password").status == 200)
 
+    # ---- PUT /api/users/{id}: role, disabled, password --------------------------------
+    uid = {u["username"]: u["id"] for u in admin.req("GET", "/api/users").json()["users"]}
+    r = admin.req("PUT", f"/api/users/{uid['admin']}", {"role": "staff"})
+    T.check("the last admin cannot be demoted: 409", r.status == 409, r)
+    r = admin.req("PUT", f"/api/users/{uid['admin']}", {"disabled": True})
+    T.check("the last admin cannot be disabled: 409", r.status == 409, r)
+    r = admin.req("PUT", f"/api/users/{uid['staff2']}", {"disabled": True})
+    T.check("disable a user", ok_json(r) and r.json()["user"]["disabled"] is True, r)
+    T.check("a disabled user's session ends", staff2.req("GET", "/api/me").status == 401)
+    r = Client(d).login("staff2", "staff2-new-password")
+    failed_logins += 1
+    T.check("a disabled user cannot log in", r.status == 401, r)
+    r = admin.req("PUT", f"/api/users/{uid['staff2']}", {"disabled": False, "role": "admin",
+                                                         "password": "staff2-third-password"})
+    T.check("re-enable, promote and set a password", ok_json(r) and
+            r.json()["user"]["role"] == "admin" and r.json()["user"]["disabled"] is False, r)
+    r = admin.req("PUT", f"/api/users/{uid['staff2']}", {"role": "staff"})
+    T.check("demote again", ok_json(r) and r.json()["user"]["role"] == "staff", r)
+    staff2 = Client(d)
+    T.check("the new password works", staff2.login("staff2", "staff2-third-password").status == 200)
+    for body, status in [({"role": "root"}, 400), ({"disabled": "yes"}, 400),
+                         ({"password": "short"}, 400)]:
+        r = admin.req("PUT", f"/api/users/{uid['staff2']}", body)
+        T.check(f"PUT /api/users with {body}: {status}", r.status == status, r)
+    r = admin.req("PUT", "/api/users/999999", {"role": "staff"})
+    T.check("PUT of a missing user: 404", r.status == 404, r)
+
     # ---- staff: 403 on admin routes ------------------------------------------------
     staff = Client(d)
     r = staff.login("staff1", "staff-password-1")
@@ -241,7 +268,8 @@ try:
                     ("GET", "/api/settings"), ("PUT", "/api/settings"),
                     ("GET", "/api/proposals"), ("POST", "/api/proposals/1/accept"),
                     ("POST", "/api/proposals/1/reject"), ("GET", "/api/audit"),
-                    ("GET", "/api/stats"), ("GET", "/api/users"), ("POST", "/api/users")]
+                    ("GET", "/api/stats"), ("GET", "/api/users"), ("POST", "/api/users"),
+                    ("PUT", "/api/users/1")]
     bad = [(m_, p_, r.status) for m_, p_ in admin_routes
            for r in [staff.req(m_, p_, {"username": "evil", "password": "evil-password",
                                          "role": "admin"} if m_ in ("POST", "PUT") else None)]
@@ -558,7 +586,7 @@ try:
     r = admin.req("GET", "/api/audit?limit=200")
     audit = (r.json() or {}).get("audit", [])
     actions = {a["action"] for a in audit}
-    want = {"user.create", "user.passwd", "entry.create", "entry.update", "entry.delete",
+    want = {"user.create", "user.passwd", "user.update", "entry.create", "entry.update", "entry.delete",
             "proposal.accept", "proposal.reject", "kb.import", "lexicon.update", "settings.update"}
     T.check("audit records every kind of change", want <= actions, want - actions)
     T.check("audit says who", all(a["user"] for a in audit) and
