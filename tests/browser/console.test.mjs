@@ -59,7 +59,8 @@ function watch(page, label) {
 }
 
 async function shot(page, name) {
-  await page.waitForTimeout(250);               // let charts/toasts settle
+  await page.waitForTimeout(250);               // let charts settle
+  await page.evaluate(() => document.querySelectorAll('.toast').forEach((t) => t.remove()));
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 }
 
@@ -280,10 +281,18 @@ try {
     const p = await pctx.newPage();
     watch(p, 'staff-phone');
     await login(p, STAFF);
-    await p.locator('#queue-list').waitFor({ timeout: T });
+    await p.locator('#queue-list').waitFor({ state: 'attached', timeout: T });
+    await p.waitForTimeout(500);
     await shot(p, '30-dien-thoai-hang-cho');
-    const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    assert(overflow <= 1, `page is ${overflow}px wider than the phone`);
+    let overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert(overflow <= 1, `queue is ${overflow}px wider than the phone`);
+    await p.selectOption('#queue-filter', 'resolved');
+    await p.locator('[data-testid="case-item"]').first().click();
+    await p.locator('#case-title').waitFor({ timeout: T });
+    await p.locator('[data-testid="msg"]').first().waitFor({ timeout: T });
+    await shot(p, '31-dien-thoai-ho-so');
+    overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert(overflow <= 1, `case view is ${overflow}px wider than the phone`);
     await pctx.close();
   });
 
