@@ -171,7 +171,14 @@ static const char schema_v2[] =
     "CREATE INDEX messages_contact_out ON messages(contact_id, direction, id);"
     "CREATE INDEX messages_reply ON messages(in_reply_to) WHERE in_reply_to IS NOT NULL;";
 
-static const char *const migrations[] = {schema_v1, schema_v2};
+/* Version 3: the outbox by message.  Every send's outcome updates its
+ * message from the state of all the message's rows; without this index each
+ * of those lookups read the whole outbox, so sending slowed down as the
+ * outbox grew. */
+static const char schema_v3[] =
+    "CREATE INDEX outbox_message ON outbox(message_id);";
+
+static const char *const migrations[] = {schema_v1, schema_v2, schema_v3};
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
 int store_latest_version(void) { return N_MIGRATIONS; }
