@@ -35,6 +35,8 @@ struct job {
     long long id, message_id, contact_id;
     int attempts;
     int is_refresh;
+    long http_status;           /* once finished */
+    int transport_error;
     char *resp;
     size_t resp_len;
     char channel[16];
@@ -56,6 +58,13 @@ struct outbox {
     long long *token_retried;   /* ids already retried once after a refresh */
     size_t n_token_retried;
     struct job *jobs;           /* in flight */
+    /* Group commit of send outcomes: while batching, mark() writes inside
+     * one transaction (opened at the first mark, committed by batch_end)
+     * instead of one fsync'd transaction per completed send. */
+    int batching;
+    int batch_open;
+    struct job *done;           /* finished sends waiting for their batch */
+    struct event *done_ev;      /* lowest priority: runs after this turn's I/O */
 };
 
 /* ---- libcurl <-> libevent glue ------------------------------------------- */
@@ -228,8 +237,17 @@ static int mark(hl_app *app, long long id, long long message_id, const char *sta
                 long long next_at)
 {
     store *db = app->db;
+    struct outbox *o = app->outbox;
     long long now = store_now_ms();
-    if (store_begin(db) != 0)
+    int batched = o && o->batching;
+    if (batched && !o->batch_open) {
+        if (store_begin(db) != 0)
+            return -1;
+        o->batch_open = 1;
+    }
+    /* In a batch, a savepoint keeps one row's failure from undoing the
+     * others' outcomes. */
+    if (batched ? store_exec(db, "SAVEPOINT mark") != 0 : store_begin(db) != 0)
         return -1;
     sqlite3_stmt *st = store_stmt(
         db, "UPDATE outbox SET status = ?2, provider_id = coalesce(?3, provider_id), "
@@ -263,11 +281,16 @@ static int mark(hl_app *app, long long id, long long message_id, const char *sta
     sqlite3_bind_int64(st, 4, now);
     if (store_step_done(db, st) != 0)
         goto fail;
-    if (store_commit(db) != 0)
+    if (store_exec(db, batched ? "RELEASE mark" : "COMMIT") != 0)
         goto fail;
     return 0;
 fail:
-    store_rollback(db);
+    if (batched) {
+        store_exec(db, "ROLLBACK TO mark");
+        store_exec(db, "RELEASE mark");
+    } else {
+        store_rollback(db);
+    }
     log_error("outbox_mark", "id=%lld status=%s error=\"%s\"", id, status,
               sqlite3_errmsg(store_db(db)));
     return -1;
@@ -524,6 +547,49 @@ static void finish_send(struct outbox *o, struct job *j, long status, int transp
     }
 }
 
+static void batch_begin(struct outbox *o)
+{
+    o->batching = 1;
+    o->batch_open = 0;
+}
+
+/* Commits the outcomes marked since batch_begin.  If the commit fails the
+ * rows stay 'pending' and are sent again: at least once, never lost (the
+ * providers de-duplicate on our id where they can). */
+static void batch_end(struct outbox *o)
+{
+    store *db = o->app->db;
+    if (o->batch_open && store_commit(db) != 0) {
+        log_error("outbox_commit", "error=\"%s\"", sqlite3_errmsg(store_db(db)));
+        store_rollback(db);
+    }
+    o->batching = 0;
+    o->batch_open = 0;
+}
+
+/* Records the outcomes of every send finished in this loop turn in one
+ * transaction (priority 2, like the pipeline's flush: it runs after the
+ * turn's socket events have gathered them). */
+static void on_done(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct outbox *o = arg;
+    struct job *list = o->done;
+    o->done = NULL;
+    if (!list)
+        return;
+    batch_begin(o);
+    for (struct job *j = list, *next; j; j = next) {
+        next = j->next;
+        finish_send(o, j, j->transport_error ? 0 : j->http_status, j->transport_error);
+        job_free(j);
+    }
+    batch_end(o);
+    if (!o->app->stopping)
+        schedule_scan(o, 0);
+}
+
 static void check_done(struct outbox *o)
 {
     CURLMsg *msg;
@@ -539,12 +605,19 @@ static void check_done(struct outbox *o)
         int transport_error = msg->data.result != CURLE_OK;
         curl_multi_remove_handle(o->multi, msg->easy_handle);
         job_unlink(o, j);
-        if (j->is_refresh)
+        if (j->is_refresh) {
+            /* Not batched: the new single-use refresh token is committed
+             * on its own, before anything uses it. */
             finish_refresh(o, j, status, transport_error);
-        else
-            finish_send(o, j, transport_error ? 0 : status, transport_error);
-        job_free(j);
-        any = 1;
+            job_free(j);
+            any = 1;
+            continue;
+        }
+        j->http_status = status;
+        j->transport_error = transport_error;
+        j->next = o->done;
+        o->done = j;
+        event_active(o->done_ev, 0, 0);
     }
     if (any && !o->app->stopping)
         schedule_scan(o, 0);
@@ -605,6 +678,7 @@ static void scan(struct outbox *o)
     }
     sqlite3_reset(st);
 
+    batch_begin(o);   /* failures and local deliveries: one commit */
     for (size_t i = 0; i < n && room > 0; i++) {
         struct row *r = &rows[i];
         const adapter *ad = adapter_by_name(r->channel);
@@ -669,6 +743,7 @@ static void scan(struct outbox *o)
         free(r->text);
         r->address = r->text = NULL;
     }
+    batch_end(o);
     for (size_t i = 0; i < n; i++) {
         free(rows[i].address);
         free(rows[i].text);
@@ -724,7 +799,10 @@ struct outbox *outbox_new(hl_app *app)
     o->multi = curl_multi_init();
     o->curl_timer = evtimer_new(app->base, on_curl_timeout, o);
     o->scan_timer = evtimer_new(app->base, on_scan, o);
-    if (!o->multi || !o->curl_timer || !o->scan_timer) {
+    o->done_ev = event_new(app->base, -1, 0, on_done, o);
+    if (o->done_ev)
+        event_priority_set(o->done_ev, 2);
+    if (!o->multi || !o->curl_timer || !o->scan_timer || !o->done_ev) {
         outbox_free(o);
         return NULL;
     }
@@ -751,6 +829,13 @@ void outbox_free(struct outbox *o)
         }
         curl_multi_cleanup(o->multi);
     }
+    while (o->done) {
+        struct job *j = o->done;
+        o->done = j->next;
+        job_free(j);
+    }
+    if (o->done_ev)
+        event_free(o->done_ev);
     if (o->curl_timer)
         event_free(o->curl_timer);
     if (o->scan_timer)
