@@ -38,14 +38,25 @@ struct item {
     int duplicate;
 };
 
+/* A batch stored and acknowledged, waiting to be decided. */
+struct stored {
+    struct stored *next;
+    struct item *items;
+    long long *ids;         /* the new (not duplicate) messages */
+    size_t n;
+};
+
 struct pipeline {
     hl_app *app;
     struct event *flush_ev;
+    struct event *decide_ev;
     struct item *head, **tail;
     size_t pending;
+    struct stored *stored, **stored_tail;
 };
 
 static void flush_cb(evutil_socket_t fd, short what, void *arg);
+static void decide_cb(evutil_socket_t fd, short what, void *arg);
 
 struct pipeline *pipeline_new(hl_app *app)
 {
@@ -54,8 +65,14 @@ struct pipeline *pipeline_new(hl_app *app)
         return NULL;
     p->app = app;
     p->tail = &p->head;
+    p->stored_tail = &p->stored;
     p->flush_ev = event_new(app->base, -1, 0, flush_cb, p);
-    if (!p->flush_ev) {
+    p->decide_ev = event_new(app->base, -1, 0, decide_cb, p);
+    if (!p->flush_ev || !p->decide_ev) {
+        if (p->flush_ev)
+            event_free(p->flush_ev);
+        if (p->decide_ev)
+            event_free(p->decide_ev);
         free(p);
         return NULL;
     }
@@ -63,6 +80,10 @@ struct pipeline *pipeline_new(hl_app *app)
      * ready read in this loop turn, which
      * is what gathers concurrent webhooks into one commit. */
     event_priority_set(p->flush_ev, 2);
+    /* Deciding waits for the next turn at the same priority, so that the
+     * acknowledgements just written go out on the socket first: a provider's
+     * ack waits for the commit that stored its message, not for matching. */
+    event_priority_set(p->decide_ev, 2);
     return p;
 }
 
@@ -80,11 +101,23 @@ void pipeline_free(struct pipeline *p)
         n = it->next;
         item_free(it);
     }
+    /* Stored but undecided messages stay 'received': pipeline_recover
+     * decides them at the next start. */
+    for (struct stored *b = p->stored, *nb; b; b = nb) {
+        nb = b->next;
+        for (struct item *it = b->items, *n; it; it = n) {
+            n = it->next;
+            item_free(it);
+        }
+        free(b->ids);
+        free(b);
+    }
     event_free(p->flush_ev);
+    event_free(p->decide_ev);
     free(p);
 }
 
-int pipeline_idle(struct pipeline *p) { return p->pending == 0; }
+int pipeline_idle(struct pipeline *p) { return p->pending == 0 && !p->stored; }
 
 int pipeline_submit(hl_app *app, const char *channel, const adapter_inbound *ev,
                     int wait_processed, pipeline_cb cb, void *arg)
@@ -522,24 +555,79 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
             it->cb(it->arg, rc, it->message_id, it->duplicate);
     }
 
-    int drc = rc == 0 ? decide_batch(app, ids, n) : -1;
-    if (rc == 0 && drc != 0) {
-        /* Stored but not decided: decide them one by one so one bad
-         * message cannot hold the others back. */
-        for (size_t i = 0; i < n; i++) {
-            if (store_begin(app->db) == 0 && decide_id(app, ids[i]) == 0 &&
-                store_commit(app->db) == 0)
-                continue;
-            store_rollback(app->db);
+    if (rc != 0) {
+        for (struct item *it = batch, *next; it; it = next) {
+            next = it->next;
+            item_free(it);
         }
+        free(ids);
+        return;
     }
-    for (struct item *it = batch, *next; it; it = next) {
-        next = it->next;
-        if (it->wait_processed && rc == 0)
-            it->cb(it->arg, 0, it->message_id, it->duplicate);
-        item_free(it);
+    struct stored *b = calloc(1, sizeof *b);
+    if (!b) {
+        /* Stored and acknowledged: decide now rather than lose track. */
+        decide_batch(app, ids, n);
+        for (struct item *it = batch, *next; it; it = next) {
+            next = it->next;
+            if (it->wait_processed)
+                it->cb(it->arg, 0, it->message_id, it->duplicate);
+            item_free(it);
+        }
+        free(ids);
+        outbox_kick(app->outbox);
+        return;
+    }
+    b->items = batch;
+    b->ids = ids;
+    b->n = ids ? n : 0;
+    *p->stored_tail = b;
+    p->stored_tail = &b->next;
+    event_active(p->decide_ev, 0, 0);
+}
+
+/* Decides every stored batch in one transaction, then answers the callers
+ * that waited for the decision (the web chat) and wakes the outbox. */
+static void decide_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct pipeline *p = arg;
+    hl_app *app = p->app;
+    struct stored *list = p->stored;
+    p->stored = NULL;
+    p->stored_tail = &p->stored;
+    size_t total = 0;
+    for (struct stored *b = list; b; b = b->next)
+        total += b->n;
+    long long *ids = calloc(total ? total : 1, sizeof *ids);
+    size_t n = 0;
+    for (struct stored *b = list; b; b = b->next)
+        for (size_t i = 0; ids && i < b->n; i++)
+            ids[n++] = b->ids[i];
+    int drc = ids ? decide_batch(app, ids, n) : -1;
+    if (drc != 0) {
+        /* Not decided together: decide them one by one so one bad message
+         * cannot hold the others back. */
+        for (struct stored *b = list; b; b = b->next)
+            for (size_t i = 0; i < b->n; i++) {
+                if (store_begin(app->db) == 0 && decide_id(app, b->ids[i]) == 0 &&
+                    store_commit(app->db) == 0)
+                    continue;
+                store_rollback(app->db);
+            }
     }
     free(ids);
+    for (struct stored *b = list, *nb; b; b = nb) {
+        nb = b->next;
+        for (struct item *it = b->items, *next; it; it = next) {
+            next = it->next;
+            if (it->wait_processed)
+                it->cb(it->arg, 0, it->message_id, it->duplicate);
+            item_free(it);
+        }
+        free(b->ids);
+        free(b);
+    }
     outbox_kick(app->outbox);
 }
 
