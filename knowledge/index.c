@@ -216,7 +216,13 @@ static int add_text(builder *b, uint32_t e, const char *text, int f, float w, kb
             size_t kl = kb_term_key(&toks->v[i], nx, 0, key, sizeof key);
             if (!kl)
                 continue;
-            if (term_id(b, key, kl, bi, 0, &ft) < 0 || note(b, e, ft, ft, w, f) < 0)
+            /* An admin keyword of several syllables ("hộ chiếu vắc xin")
+             * is about the phrase: its weight goes to the bigrams, while
+             * each syllable alone counts like a variant's. */
+            float tw = w;
+            if (f == KB_F_KEYWORD && !nx && toks->n > 1 && tw > field_weight[KB_F_VARIANT])
+                tw = field_weight[KB_F_VARIANT];
+            if (term_id(b, key, kl, bi, 0, &ft) < 0 || note(b, e, ft, ft, tw, f) < 0)
                 return -1;
             if (doc) {
                 float tw = toks->v[i].weight;
@@ -226,7 +232,7 @@ static int add_text(builder *b, uint32_t e, const char *text, int f, float w, kb
                     return -1;
             }
             kl = kb_term_key(&toks->v[i], nx, 1, key, sizeof key);
-            if (kl && (term_id(b, key, kl, bi, 1, &xt) < 0 || note(b, e, xt, ft, w, f) < 0))
+            if (kl && (term_id(b, key, kl, bi, 1, &xt) < 0 || note(b, e, xt, ft, tw, f) < 0))
                 return -1;
         }
     }

@@ -52,6 +52,7 @@ typedef struct kb_tok {
     unsigned char lex;    /* produced by a lexicon rewrite */
     unsigned char number; /* all digits */
     unsigned char human;  /* part of a phrase asking for a person */
+    unsigned char unit;   /* letters split off a number: the "t" of "76t" */
 } kb_tok;
 
 typedef struct kb_toks {

@@ -8,7 +8,8 @@
  *     "abbreviations": { "ko": "không", "dc": "được", "bn": "bao nhiêu", ... },
  *     "synonyms": [ ["vắc xin", "vaccine", "vacxin", "vx"],
  *                   ["tiêm", "chích"], ... ],
- *     "weights": { "chào": 0.1, "cho em hỏi": 0.1, "ạ": 0, ... },
+ *     "units": { "t": "tuổi", "th": "tháng", "h": "giờ", ... },
+ *     "weights": { "chào": 0.1, "cho em hỏi": 0.1, "=ạ": 0.05, ... },
  *     "human": [ "gặp nhân viên", "người thật", ... ]
  *   }
  *
@@ -29,6 +30,9 @@
  *   get 0-0.2 so that they neither help an entry nor count as something the
  *   entry fails to explain.  Words that decide an intent ("bao lâu", "ở đâu")
  *   must NOT be listed here: the index weighs them by rarity already.
+ * - units: what a letter glued to a number means ("76t" -> 76 tuổi, "18th"
+ *   -> 18 tháng, "4h" -> 4 giờ).  The tokenizer splits "76t" into "76" and
+ *   a unit "t"; only such split-off letters are looked up here.
  * - human: phrases by which a citizen asks for a person (staff, an
  *   operator, a doctor on the line).  Such a message escalates with
  *   asked_for_human unless the best entry is itself about reaching a person.
@@ -64,6 +68,7 @@ struct kb_lexicon {
     char *source;         /* the JSON text, kept for kb_lexicon_dup */
     size_t source_len;
     lex_table rewrite, weights, human;
+    kb_map units;         /* unit after a number -> rule */
     lex_rule *rules;
     size_t nrules, caprules;
     kb_toks targets, sources;
@@ -82,6 +87,7 @@ void kb_lexicon_free(kb_lexicon *l)
     table_free(&l->rewrite);
     table_free(&l->weights);
     table_free(&l->human);
+    kb_map_free(&l->units);
     free(l->rules);
     kb_toks_free(&l->targets);
     kb_toks_free(&l->sources);
@@ -214,7 +220,11 @@ static int rewrite(const kb_lexicon *l, const kb_toks *in, kb_toks *out)
 {
     for (size_t i = 0; i < in->n;) {
         uint32_t rule;
-        size_t len = l ? table_match(l, &l->rewrite, in->v, in->n, i, &rule) : 0;
+        size_t len = 0;
+        if (l && in->v[i].unit && kb_map_get(&l->units, in->v[i].fold, strlen(in->v[i].fold), &rule))
+            len = 1;
+        else if (l)
+            len = table_match(l, &l->rewrite, in->v, in->n, i, &rule);
         if (len == 0) {
             if (kb_toks_push(out, &in->v[i]) < 0)
                 return -1;
@@ -349,6 +359,41 @@ out:
     return rc;
 }
 
+/* A unit after a number: "t" -> "tuổi" only in "76t" (or "76 t" when the
+ * number was glued).  The rule is a rewrite rule reached through the unit
+ * map instead of the phrase table. */
+static int add_unit(kb_lexicon *l, const char *unit, const char *word, const char *where, char *err,
+                    size_t errlen)
+{
+    kb_toks f = {0}, t = {0};
+    int rc = -1;
+    uint32_t id;
+    if (phrase_toks(l, unit, 0, &f, err, errlen, where) < 0 || phrase_toks(l, word, 0, &t, err, errlen, where) < 0)
+        goto out;
+    if (f.n != 1) {
+        snprintf(err, errlen, "lexicon: %s: a unit is one word", where);
+        goto out;
+    }
+    if (new_rule(l, &id) < 0)
+        goto oom;
+    l->rules[id].off = (uint32_t)l->targets.n;
+    l->rules[id].n = (uint32_t)t.n;
+    l->rules[id].weight = 1.0f;
+    for (size_t i = 0; i < t.n; i++)
+        if (kb_toks_push(&l->targets, &t.v[i]) < 0)
+            goto oom;
+    if (kb_map_put(&l->units, f.v[0].fold, strlen(f.v[0].fold), id) < 0)
+        goto oom;
+    rc = 0;
+    goto out;
+oom:
+    snprintf(err, errlen, "lexicon: out of memory");
+out:
+    kb_toks_free(&f);
+    kb_toks_free(&t);
+    return rc;
+}
+
 static int add_phrase(kb_lexicon *l, lex_table *tab, const char *s, float weight, const char *where, char *err,
                       size_t errlen)
 {
@@ -451,6 +496,20 @@ kb_lexicon *kb_lexicon_from_json(const char *text, size_t len, char *err, size_t
             goto fail;
         }
         if (add_rewrite(l, it->string, it->valuestring, where, err, errlen) < 0)
+            goto fail;
+    }
+    cJSON *units = cJSON_GetObjectItemCaseSensitive(root, "units");
+    if (units && !cJSON_IsObject(units)) {
+        snprintf(err, errlen, "lexicon: \"units\" must be an object of \"unit\": \"word\"");
+        goto fail;
+    }
+    cJSON_ArrayForEach(it, units) {
+        snprintf(where, sizeof where, "units.\"%.100s\"", it->string);
+        if (!cJSON_IsString(it)) {
+            snprintf(err, errlen, "lexicon: %s: value must be a string", where);
+            goto fail;
+        }
+        if (add_unit(l, it->string, it->valuestring, where, err, errlen) < 0)
             goto fail;
     }
     cJSON *syn = cJSON_GetObjectItemCaseSensitive(root, "synonyms");

@@ -31,6 +31,8 @@ double tune(const char *n, double d) { const char *v = getenv(n); return v ? ato
 #define BIGRAM_FACTOR tune("BIGRAM_FACTOR", 0.6)     /* bigram importance relative to its idf */
 #define UNKNOWN_FACTOR tune("UNKNOWN_FACTOR", 0.6)    /* a syllable no entry has, relative to the rarest known one */
 #define NUMBER_FACTOR tune("NUMBER_FACTOR", 0.25)    /* an unknown number (house number, date) */
+#define KNOWN_NUMBER tune("KNOWN_NUMBER", 0.5)   /* a number some entry has: often a coincidence */
+#define BIGRAM_CAP tune("BIGRAM_CAP", 0.0)
 #define MIN_INFO tune("MIN_INFO", 1.0)          /* below this informative weight there is no question */
 #define POOL 12
 #define RANK_MCOV tune("RANK_MCOV", 0.0)
@@ -261,7 +263,27 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
             qterm *t = &qt[nq++];
             t->ft = ft;
             t->xt = -1;
-            t->q = k->term[ft].idf * wgt * (b ? BIGRAM_FACTOR : 1.0);
+            t->q = k->term[ft].idf * wgt * (b ? BIGRAM_FACTOR : a->number ? KNOWN_NUMBER : 1.0);
+            if (b && BIGRAM_CAP > 0) {
+                /* A bigram is rare whenever a common word sits next to a
+                 * rare one ("bị f0"): it may add to its syllables' weight,
+                 * not exceed the lesser of them. */
+                uint32_t ua, ub;
+                double ia = k->idf_unknown, ib = k->idf_unknown;
+                if (kb_map_get(&k->terms, a->fold, strlen(a->fold), &ua))
+                    ia = k->term[ua].idf;
+                if (kb_map_get(&k->terms, b->fold, strlen(b->fold), &ub))
+                    ib = k->term[ub].idf;
+                int mode = (int)tune("BGMODE", 0);
+                double lo = ia < ib ? ia : ib, hi = ia < ib ? ib : ia;
+                double cap = BIGRAM_CAP * (mode == 0 ? lo : mode == 1 ? (ia + ib) / 2 : hi) * wgt;
+                if (mode == 3)
+                    t->q = BIGRAM_FACTOR * wgt * sqrt(k->term[ft].idf * (ia + ib) / 2);
+                else if (mode == 4)
+                    t->q = BIGRAM_FACTOR * wgt * sqrt(k->term[ft].idf * lo);
+                else if (t->q > cap)
+                    t->q = cap;
+            }
             uint32_t xt;
             if ((a->marked || (b && b->marked)) && (kl = kb_term_key(a, b, 1, key, sizeof key)) &&
                 kb_map_get(&k->terms, key, kl, &xt))

@@ -166,6 +166,7 @@ typedef struct tokbuild {
     size_t flen, elen;
     char tone;
     int open;
+    int numfirst, lastdig;   /* the word began with a digit; last char was one */
 } tokbuild;
 
 /* Vietnamese writes a final i/y after a consonant either way: "lý"/"lí",
@@ -235,10 +236,25 @@ int kb_tokenize(const char *text, size_t len, kb_toks *t)
         r += k;
         utf8proc_category_t cat = utf8proc_category(cp);
         if (is_word_cat(cat)) {
+            int dig = cp >= '0' && cp <= '9';
+            /* "76t", "18th", "3mui", "1h30": a number glued to a unit or a
+             * word is split there, the letters flagged as a unit so the
+             * lexicon can read "t" after a number as "tuổi".  Words that
+             * start with a letter ("f0", "covid19", "ct07") stay whole. */
+            if (b.open && b.numfirst && dig != b.lastdig) {
+                if ((rc = finish(&b, t)) < 0)
+                    break;
+                memset(&b, 0, sizeof b);
+                b.open = 1;
+                b.numfirst = 1;
+                b.tok.unit = (unsigned char)!dig;
+            }
             if (!b.open) {
                 memset(&b, 0, sizeof b);
                 b.open = 1;
+                b.numfirst = dig;
             }
+            b.lastdig = dig;
             if (cp == 0x0111) {
                 b.tok.marked = 1;
                 put_cp(b.tok.fold, &b.flen, KB_TOKLEN, 'd');
