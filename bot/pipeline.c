@@ -44,6 +44,7 @@ struct stored {
     struct item *items;
     long long *ids;         /* the new (not duplicate) messages */
     size_t n;
+    size_t pos;             /* ids[0..pos) are decided */
 };
 
 struct pipeline {
@@ -585,40 +586,45 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
     event_active(p->decide_ev, 0, 0);
 }
 
-/* Decides every stored batch in one transaction, then answers the callers
- * that waited for the decision (the web chat) and wakes the outbox. */
+/* Decides stored messages, at most DECIDE_CHUNK per transaction and per
+ * call: between two chunks the loop reads, stores and acknowledges new
+ * webhooks, so a burst of hundreds of messages does not hold every
+ * acknowledgement behind the matching of all of them.  A batch whose
+ * messages are all decided answers the callers that waited for the decision
+ * (the web chat); the outbox is woken after each chunk. */
+#define DECIDE_CHUNK 64
+
 static void decide_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     struct pipeline *p = arg;
     hl_app *app = p->app;
-    struct stored *list = p->stored;
-    p->stored = NULL;
-    p->stored_tail = &p->stored;
-    size_t total = 0;
-    for (struct stored *b = list; b; b = b->next)
-        total += b->n;
-    long long *ids = calloc(total ? total : 1, sizeof *ids);
+    long long ids[DECIDE_CHUNK] = {0};
     size_t n = 0;
-    for (struct stored *b = list; b; b = b->next)
-        for (size_t i = 0; ids && i < b->n; i++)
+    for (struct stored *b = p->stored; b && n < DECIDE_CHUNK; b = b->next)
+        for (size_t i = b->pos; i < b->n && n < DECIDE_CHUNK; i++)
             ids[n++] = b->ids[i];
-    int drc = ids ? decide_batch(app, ids, n) : -1;
-    if (drc != 0) {
+    if (decide_batch(app, ids, n) != 0) {
         /* Not decided together: decide them one by one so one bad message
          * cannot hold the others back. */
-        for (struct stored *b = list; b; b = b->next)
-            for (size_t i = 0; i < b->n; i++) {
-                if (store_begin(app->db) == 0 && decide_id(app, b->ids[i]) == 0 &&
-                    store_commit(app->db) == 0)
-                    continue;
-                store_rollback(app->db);
-            }
+        for (size_t i = 0; i < n; i++) {
+            if (store_begin(app->db) == 0 && decide_id(app, ids[i]) == 0 &&
+                store_commit(app->db) == 0)
+                continue;
+            store_rollback(app->db);
+        }
     }
-    free(ids);
-    for (struct stored *b = list, *nb; b; b = nb) {
-        nb = b->next;
+    while (p->stored) {
+        struct stored *b = p->stored;
+        size_t take = b->n - b->pos < n ? b->n - b->pos : n;
+        b->pos += take;
+        n -= take;
+        if (b->pos < b->n)
+            break;
+        p->stored = b->next;
+        if (!p->stored)
+            p->stored_tail = &p->stored;
         for (struct item *it = b->items, *next; it; it = next) {
             next = it->next;
             if (it->wait_processed)
@@ -628,6 +634,8 @@ static void decide_cb(evutil_socket_t fd, short what, void *arg)
         free(b->ids);
         free(b);
     }
+    if (p->stored)
+        event_active(p->decide_ev, 0, 0);
     outbox_kick(app->outbox);
 }
 
