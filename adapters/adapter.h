@@ -39,7 +39,8 @@ typedef struct adapter_inbound {
     char provider_id[128];      /* provider's message id; "" when it has none */
     char address[128];          /* the citizen: phone number or Zalo user id (as a string) */
     char *text;                 /* malloc'd UTF-8, or NULL; freed by adapter_parse_clear */
-    char media_type[24];        /* for AD_MEDIA: "image", "sticker", ... */
+    char media_type[24];        /* for AD_MEDIA: "image", "sticker", ...;
+                                   for AD_IGNORE: the provider's event name (to log) */
     long long ts_ms;            /* provider's timestamp, 0 if none */
 } adapter_inbound;
 

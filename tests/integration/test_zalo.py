@@ -111,8 +111,10 @@ def main():
         T.check("the new single-use refresh token is stored",
                 tok and tok[0]["refresh_token"] in fp.state.refresh and tok[0]["refresh_token"] != "RT-seed",
                 (tok, sorted(fp.state.refresh)))
-        out = d.query("SELECT o.status, o.provider_id FROM outbox o JOIN contacts c ON c.id = o.contact_id "
-                      "WHERE c.channel = 'zalo' AND c.address = ?", u1)
+        # The fake records the message before the daemon has read the answer.
+        out = d.wait_for(lambda: [r for r in d.query(
+            "SELECT o.status, o.provider_id FROM outbox o JOIN contacts c ON c.id = o.contact_id "
+            "WHERE c.channel = 'zalo' AND c.address = ?", u1) if r["status"] == "sent"], timeout=5)
         T.check("the outbox row is sent with Zalo's message_id",
                 out and out[0]["status"] == "sent" and got and out[0]["provider_id"] == got[0]["id"], out)
 
