@@ -74,3 +74,47 @@ export function hBars({ items, title, testid, color = PALETTE[0], unit = '' }) {
   });
   return h('figure', { class: 'chart-fig' }, h('figcaption', null, title), svg);
 }
+
+/**
+ * Ranges per category and series (e.g. median to 90th percentile): a dot at
+ * lo, a bar up to hi.  values: [{lo, hi, n} | null per category].
+ */
+export function rangeChart({ categories, series, title, testid, formatCat = (c) => c, format = String, tickFormat = format, steps = null }) {
+  const W = 680; const H = 260; const L = 70; const R = 10; const T = 12; const B = 40;
+  const all = series.flatMap((se) => se.values.filter(Boolean).map((v) => Number(v.hi) || 0));
+  const top = Math.max(1, ...all);
+  // steps: candidate tick steps (e.g. round minutes); the first whose 4 ticks cover the data.
+  const max = steps ? (steps.find((st) => st * 4 >= top) || Math.ceil(top / 4)) * 4 : niceMax(top);
+  const pw = W - L - R; const ph = H - T - B;
+  const step = pw / Math.max(1, categories.length);
+  const y = (v) => T + ph - (v / max) * ph;
+  const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img', 'aria-label': title, 'data-testid': testid });
+  svg.append(s('title', null, title));
+  for (let k = 0; k <= 4; k++) {
+    const v = (max / 4) * k;
+    svg.append(s('line', { x1: L, x2: W - R, y1: y(v), y2: y(v), class: k ? 'grid' : 'axis' }));
+    svg.append(s('text', { x: L - 6, y: y(v) + 4, class: 'tick', 'text-anchor': 'end' }, k ? tickFormat(v) : '0'));
+  }
+  const every = Math.ceil(categories.length / 10);
+  const slot = Math.min(16, (step * 0.7) / Math.max(1, series.length));
+  categories.forEach((c, i) => {
+    const x0 = L + step * i + step / 2 - (slot * series.length) / 2;
+    series.forEach((se, j) => {
+      const v = se.values[i];
+      if (!v) return;
+      const cx = x0 + slot * j + slot / 2;
+      const g = s('g', null);
+      g.append(s('title', null, `${formatCat(c)} · ${se.label}: trung vị ${format(v.lo)}, 90% trong ${format(v.hi)} (${v.n} hồ sơ)`));
+      g.append(s('rect', { x: cx - slot * 0.3, y: y(v.hi), width: slot * 0.6, height: Math.max(1, y(v.lo) - y(v.hi)), fill: se.color, opacity: 0.35, rx: 1.5 }));
+      g.append(s('circle', { cx, cy: y(v.lo), r: Math.max(2.5, slot * 0.28), fill: se.color }));
+      svg.append(g);
+    });
+    if (i % every === 0) svg.append(s('text', { x: L + step * i + step / 2, y: H - B + 16, class: 'tick', 'text-anchor': 'middle' }, formatCat(c)));
+  });
+  return h('figure', { class: 'chart-fig' }, h('figcaption', null, title), svg,
+    h('ul', { class: 'legend' }, series.map((se) => {
+      const sw = h('span', { class: 'swatch' });
+      sw.style.background = se.color;
+      return h('li', null, sw, se.label);
+    }), h('li', null, '● trung vị, cột tới phân vị 90')));
+}

@@ -6,6 +6,7 @@ const STATUSES = [
   { value: 'pending', label: 'Chờ duyệt' },
   { value: 'accepted', label: 'Đã chấp nhận' },
   { value: 'rejected', label: 'Đã từ chối' },
+  { value: 'all', label: 'Tất cả' },
 ];
 
 export default {
@@ -42,7 +43,7 @@ export default {
       const actions = p.status === 'pending' ? h('div', { class: 'form-actions' },
         h('button', { type: 'button', class: 'btn btn-success btn-sm', testid: 'proposal-accept', onclick: () => decide(p, 'accept') }, 'Chấp nhận'),
         h('button', { type: 'button', class: 'btn btn-danger btn-sm', testid: 'proposal-reject', onclick: () => decide(p, 'reject') }, 'Từ chối'))
-        : h('p', { class: 'muted small' }, `${p.status === 'accepted' ? 'Đã chấp nhận' : 'Đã từ chối'} bởi ${p.decided_by || '—'} lúc ${fmtDateTime(p.decided_at)}`);
+        : h('p', { class: 'muted small', testid: 'proposal-decided' }, `${p.status === 'accepted' ? 'Đã chấp nhận' : 'Đã từ chối'} bởi ${p.decided_by || '—'} lúc ${fmtDateTime(p.decided_at)}`);
       return h('article', { class: 'card proposal', testid: 'proposal', dataset: { proposalId: String(p.id) } },
         h('header', { class: 'proposal-head' },
           h('span', { class: ['chip', isNew ? 'chip-new' : 'chip-match'] }, isNew ? 'Đề xuất mục mới' : 'Lẽ ra phải khớp mục'),
@@ -53,16 +54,16 @@ export default {
             h('span', { class: 'label' }, 'Câu hỏi'), h('p', { class: 'strong' }, p.question || '—'),
             h('span', { class: 'label' }, 'Câu trả lời'), h('p', { class: 'pre' }, p.answer || '—'))
           : h('div', null, h('span', { class: 'label' }, 'Mục'),
-            h('p', null, h('a', { href: `#/entries/${api.enc(p.entry_id)}` }, p.question ? `${p.question} (${p.entry_id})` : p.entry_id))),
+            h('p', null, h('a', { href: `#/entries/${api.enc(p.entry_id)}` }, (p.entry_question || p.question) ? `${p.entry_question || p.question} (${p.entry_id})` : p.entry_id))),
         actions);
     }
 
     async function decide(p, what) {
       try {
-        await api.post(`/api/proposals/${p.id}/${what}`);
-        ctx.toast(what === 'accept' ? 'Đã chấp nhận đề xuất. Kho câu hỏi đã cập nhật.' : 'Đã từ chối đề xuất.', 'success');
+        const res = await api.post(`/api/proposals/${p.id}/${what}`);
+        ctx.toast(what === 'accept' ? `Đã chấp nhận đề xuất. Kho câu hỏi đã cập nhật${res && res.entry_id ? ` (mục ${res.entry_id})` : ''}.` : 'Đã từ chối đề xuất.', 'success');
         load();
-      } catch (e) { ctx.toast(e.message, 'error'); }
+      } catch (e) { ctx.toast(e.status === 409 ? 'Đề xuất này đã được quyết định.' : e.message, 'error'); load(); }
     }
 
     renderTabs();

@@ -24,6 +24,12 @@ function claimedByName(c) {
   return v === null || v === undefined ? '' : String(v);
 }
 
+function contactName(ct) {
+  if (!ct) return '';
+  const addr = maskAddress(ct.address);
+  return ct.display_name ? `${ct.display_name}${addr ? ` · ${addr}` : ''}` : addr;
+}
+
 function waitingBase(c, fetchedAt) {
   // Prefer the server's own count (no clock skew); fall back to opened_at.
   if (typeof c.waiting_ms === 'number') return fetchedAt - c.waiting_ms;
@@ -104,7 +110,7 @@ export default {
         },
         h('div', { class: 'case-row1' },
           h('span', { class: ['chip', `ch-${c.channel}`], testid: 'case-channel' }, channelLabel(c.channel)),
-          h('span', { class: 'case-addr' }, maskAddress(c.contact && c.contact.address)),
+          h('span', { class: 'case-addr' }, contactName(c.contact)),
           waitEl),
         h('div', { class: 'case-text', testid: 'case-text' }, c.last_text || '(không có nội dung)'),
         h('div', { class: 'case-row3' },
@@ -194,7 +200,7 @@ export default {
         h('dl', { class: 'facts' },
           h('div', null, h('dt', null, 'Lý do chuyển'), h('dd', { testid: 'case-reason' }, reasonLabel(c.reason))),
           h('div', null, h('dt', null, 'Kênh'), h('dd', null, channelLabel(c.channel))),
-          h('div', null, h('dt', null, 'Người gửi'), h('dd', null, (c.contact && c.contact.address) ? maskAddress(c.contact.address) : '—')),
+          h('div', null, h('dt', null, 'Người gửi'), h('dd', null, contactName(c.contact) || '—')),
           h('div', null, h('dt', null, c.status === 'resolved' ? 'Mở lúc' : 'Đã chờ'),
             c.status === 'resolved' ? h('dd', null, fmtDateTime(c.opened_at))
               : h('dd', { dataset: { base: String(base) } }, fmtDuration(Date.now() - base)))));
@@ -217,6 +223,8 @@ export default {
       const convo = h('ol', { class: 'convo', id: 'conversation', testid: 'conversation', 'aria-label': 'Cuộc trò chuyện' },
         msgs.map((m) => renderMessage(m)));
 
+      const canReply = c.status !== 'resolved' && (c.status === 'open' || mine);
+
       // Suggestions
       const cands = (c.candidates || []).slice(0, 3);
       const sugg = h('section', { class: 'suggestions', id: 'suggestions', testid: 'suggestions', 'aria-label': 'Gợi ý của hệ thống' },
@@ -228,24 +236,25 @@ export default {
               h('span', { class: 'sugg-q' }, `${i + 1}. ${cand.question || cand.entry_id}`),
               h('span', { class: 'conf', title: 'Độ tin cậy' }, fmtPct(cand.confidence))),
             h('p', { class: 'sugg-a' }, text),
-            h('button', { type: 'button', class: 'btn btn-sm', testid: 'suggestion-insert', dataset: { entryId: String(cand.entry_id) },
-              disabled: c.status === 'resolved',
+            c.status === 'resolved' ? null : h('button', { type: 'button', class: 'btn btn-sm', testid: 'suggestion-insert', dataset: { entryId: String(cand.entry_id) },
+              disabled: !canReply,
               onclick: () => insertSuggestion(text) }, 'Chèn vào ô trả lời'));
         })) : h('p', { class: 'muted' }, 'Hệ thống không có gợi ý phù hợp cho tin nhắn này.'));
 
       // Reply box (draft kept across re-renders)
-      const canReply = c.status !== 'resolved' && (c.status === 'open' || mine);
-      const ta = h('textarea', { id: 'reply-text', testid: 'reply-text', rows: 5, dataset: { caseId: String(c.id) }, placeholder: canReply ? 'Nhập câu trả lời cho công dân… (Ctrl+Enter để gửi)' : 'Hồ sơ đang do người khác xử lý hoặc đã kết thúc.',
+      const ta = h('textarea', { id: 'reply-text', testid: 'reply-text', rows: 5, dataset: { caseId: String(c.id) }, placeholder: canReply ? 'Nhập câu trả lời cho công dân… (Ctrl+Enter để gửi)' : 'Hồ sơ đang do người khác xử lý.',
         disabled: !canReply, 'aria-label': 'Nội dung trả lời',
         onkeydown: (e) => { if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); sendReply(); } },
         oninput: () => { st.replyDrafts.set(c.id, ta.value); updateCounter(); } });
       ta.value = st.replyDrafts.get(c.id) || '';
       const counter = h('span', { class: 'counter', id: 'reply-counter', testid: 'reply-counter', 'aria-live': 'polite' });
       const sendBtn = h('button', { type: 'button', class: 'btn btn-primary', id: 'reply-send', testid: 'reply-send', disabled: !canReply, onclick: sendReply }, 'Gửi trả lời');
-      const reply = h('section', { class: 'reply', 'aria-label': 'Trả lời' },
-        h('label', { for: 'reply-text', class: 'reply-label' }, `Trả lời qua ${channelLabel(c.channel)}`),
-        ta,
-        h('div', { class: 'reply-foot' }, counter, sendBtn));
+      const reply = c.status === 'resolved'
+        ? h('p', { class: 'reply note', testid: 'case-closed' }, `Hồ sơ đã kết thúc${c.resolved_by ? ` bởi ${c.resolved_by}` : ''}${c.resolved_at ? ` lúc ${fmtDateTime(c.resolved_at)}` : ''}. Tin nhắn tiếp theo của công dân do hệ thống tự động trả lời hoặc mở hồ sơ mới.`)
+        : h('section', { class: 'reply', 'aria-label': 'Trả lời' },
+          h('label', { for: 'reply-text', class: 'reply-label' }, `Trả lời qua ${channelLabel(c.channel)}`),
+          ta,
+          h('div', { class: 'reply-foot' }, counter, sendBtn));
 
       const renderCounter = async () => {
         const text = ta.value;
@@ -278,7 +287,7 @@ export default {
         sendBtn.disabled = true;
         sendBtn.textContent = 'Đang gửi…';
         try {
-          if (c.status === 'open') await api.post(`/api/cases/${c.id}/claim`);
+          // Replying to an open case claims it for the sender (API.md).
           await api.post(`/api/cases/${c.id}/reply`, { text });
           st.replyDrafts.delete(c.id);
           ta.value = '';

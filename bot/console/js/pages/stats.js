@@ -2,7 +2,7 @@
 // escalated by reason; time to first staff reply; top unmatched words.
 import { h, replace, fmtInt, fmtDuration, fmtPct, reasonLabel, channelLabel, REASONS } from '../dom.js';
 import * as api from '../api.js';
-import { stackedBars, hBars, PALETTE } from '../charts.js';
+import { stackedBars, hBars, rangeChart, PALETTE } from '../charts.js';
 
 const CH_COLORS = { sms: '#1f5fa8', zalo: '#138a8a', web: '#7b4fa0' };
 const RS_COLORS = { no_match: '#b3261e', ambiguous: '#d98a00', low_confidence: '#e0b100', asked_for_human: '#7b4fa0', non_text: '#6b6f76', rate_limited: '#c2185b' };
@@ -28,13 +28,14 @@ export default {
 
     function draw(res) {
       const rows = res.days || [];
-      // Continuous day axis (days without traffic count as zero).
+      // Continuous day axis (days without traffic count as zero).  Days are
+      // the server's; the axis ends on its latest day with data (or today).
       const dayset = new Set(rows.map((r) => r.day));
-      const end = new Date();
-      for (let i = days - 1; i >= 0; i--) {
-        const d = new Date(end.getFullYear(), end.getMonth(), end.getDate() - i);
-        dayset.add(`${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`);
-      }
+      const now = new Date();
+      const today = `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, '0')}-${String(now.getDate()).padStart(2, '0')}`;
+      const endDay = rows.length ? [...dayset].sort().pop() : today;
+      const endUtc = Date.UTC(Number(endDay.slice(0, 4)), Number(endDay.slice(5, 7)) - 1, Number(endDay.slice(8, 10)));
+      for (let i = 0; i < days && !Number.isNaN(endUtc); i++) dayset.add(new Date(endUtc - i * 86400000).toISOString().slice(0, 10));
       const cats = [...dayset].sort().slice(-Math.max(days, 1));
       const channels = [...new Set(rows.map((r) => r.channel))].sort();
       const reasons = [...new Set(rows.flatMap((r) => Object.keys(r.escalated || {})))]
@@ -65,19 +66,30 @@ export default {
         title: 'Chuyển cán bộ theo lý do', testid: 'chart-reasons',
         items: reasons.map((rs) => ({ label: reasonLabel(rs), value: sum((r) => (r.escalated || {})[rs]), color: RS_COLORS[rs] })),
       });
+      const frRows = rows.filter((r) => r.first_reply_ms && r.first_reply_ms.n);
+      const frChart = frRows.length ? rangeChart({
+        title: 'Thời gian tới phản hồi đầu tiên của cán bộ (trung vị – phân vị 90)', testid: 'chart-first-reply',
+        categories: cats, formatCat: shortDay,
+        series: channels.map((c, i) => ({ label: channelLabel(c), color: CH_COLORS[c] || PALETTE[i % PALETTE.length],
+          values: cats.map((d) => { const r = frRows.find((x) => x.day === d && x.channel === c); return r ? { lo: r.first_reply_ms.p50, hi: r.first_reply_ms.p90, n: r.first_reply_ms.n } : null; }) })),
+        format: (ms) => fmtDuration(ms),
+        steps: [15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400].map((x) => x * 1000),
+        tickFormat: (ms) => { const m = Math.round(ms / 60000); return ms < 60000 ? `${Math.round(ms / 1000)} giây` : m < 60 ? `${m} phút` : m % 60 ? `${Math.floor(m / 60)} giờ ${m % 60}` : `${m / 60} giờ`; },
+      }) : null;
       const words = (res.top_unmatched || []).slice(0, 15);
       const wordChart = hBars({ title: 'Từ thường gặp trong tin không khớp', testid: 'chart-unmatched', color: '#b3261e',
         items: words.map((w) => ({ label: w.word, value: w.count })) });
 
       const table = h('table', { class: 'table', testid: 'stats-table' },
         h('caption', null, 'Số liệu chi tiết theo ngày và kênh'),
-        h('thead', null, h('tr', null, ['Ngày', 'Kênh', 'Tin đến', 'Tự trả lời', 'Chuyển cán bộ', 'Lý do chuyển'].map((t) => h('th', { scope: 'col' }, t)))),
+        h('thead', null, h('tr', null, ['Ngày', 'Kênh', 'Tin đến', 'Tự trả lời', 'Chuyển cán bộ', 'Lý do chuyển', 'Phản hồi đầu (trung vị / P90)'].map((t) => h('th', { scope: 'col' }, t)))),
         h('tbody', null, rows.length ? rows.slice().sort((a, b) => (a.day < b.day ? 1 : a.day > b.day ? -1 : String(a.channel).localeCompare(b.channel))).map((r) => h('tr', null,
           h('td', { class: 'nowrap' }, shortDay(r.day)), h('td', null, channelLabel(r.channel)),
           h('td', { class: 'num' }, fmtInt(r.messages_in)), h('td', { class: 'num' }, fmtInt(r.auto_answered)),
           h('td', { class: 'num' }, fmtInt(escTotal(r))),
-          h('td', { class: 'small' }, Object.entries(r.escalated || {}).filter(([, n]) => n).map(([k, n]) => `${reasonLabel(k)}: ${n}`).join('; ') || '—')))
-          : h('tr', null, h('td', { colspan: '6', class: 'empty' }, 'Chưa có tin nhắn nào trong khoảng thời gian này.'))));
+          h('td', { class: 'small' }, Object.entries(r.escalated || {}).filter(([, n]) => n).map(([k, n]) => `${reasonLabel(k)}: ${n}`).join('; ') || '—'),
+          h('td', { class: 'small nowrap' }, r.first_reply_ms && r.first_reply_ms.n ? `${fmtDuration(r.first_reply_ms.p50)} / ${fmtDuration(r.first_reply_ms.p90)}` : '—')))
+          : h('tr', null, h('td', { colspan: '7', class: 'empty' }, 'Chưa có tin nhắn nào trong khoảng thời gian này.'))));
 
       replace(body,
         h('div', { class: 'kpis' },
@@ -90,7 +102,8 @@ export default {
           h('div', { class: 'card' }, inChart),
           h('div', { class: 'card' }, outcomeChart),
           h('div', { class: 'card' }, reasons.length ? reasonChart : h('p', { class: 'muted' }, 'Chưa có tin nào phải chuyển cán bộ.')),
-          h('div', { class: 'card' }, words.length ? wordChart : h('p', { class: 'muted' }, 'Chưa có từ nào trong tin không khớp.'))),
+          h('div', { class: 'card' }, words.length ? wordChart : h('p', { class: 'muted' }, 'Chưa có từ nào trong tin không khớp.')),
+          h('div', { class: 'card wide' }, frChart || h('p', { class: 'muted' }, 'Chưa có hồ sơ nào được cán bộ trả lời trong khoảng thời gian này.'))),
         h('div', { class: 'card table-card' }, table));
     }
 

@@ -79,6 +79,8 @@ export default {
           h('div', null, h('dt', null, 'Lý do'), h('dd', { testid: `${id}-reason` }, r.reason ? reasonLabel(r.reason) : '—')),
           h('div', null, h('dt', null, 'Độ tin cậy'), h('dd', { testid: `${id}-confidence` }, fmtPct(r.confidence))),
           h('div', null, h('dt', null, 'Mục khớp'), h('dd', { testid: `${id}-entry` }, r.entry_id ? (top ? `${top.question} (${r.entry_id})` : r.entry_id) : '—'))),
+        (r.threshold !== undefined || r.gap !== undefined)
+          ? h('p', { class: 'muted small' }, `Ngưỡng tự trả lời ${fmtNum(r.threshold)} · khoảng cách tối thiểu ${fmtNum(r.gap)}`) : null,
         h('h3', null, 'Các mục gần nhất'),
         cands.length ? h('ol', { class: 'cand-list' }, cands.map((c, i) => {
           const o = otherMap.get(c.entry_id);
