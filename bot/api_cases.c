@@ -366,9 +366,10 @@ static void h_events(struct evhttp_request *req, hl_app *app, const char *tail)
 {
     (void)tail;
     auth_user u;
+    char key[65];
     if (auth_require(req, app, 0, &u) != 0)
         return;
-    events_attach(app->events, req);
+    events_attach(app->events, req, auth_session_key(req, key) == 0 ? key : NULL);
 }
 
 /* ---- tools ---- */

@@ -415,6 +415,25 @@ static int request_token_hash(struct evhttp_request *req, char out[65])
     return rc;
 }
 
+int auth_session_key(struct evhttp_request *req, char key[65])
+{
+    return request_token_hash(req, key);
+}
+
+int auth_session_alive(hl_app *app, const char *key)
+{
+    sqlite3_stmt *st = store_stmt(app->db, "SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id "
+                                           "WHERE s.token_hash = ?1 AND s.expires_at > ?2 "
+                                           "AND u.disabled = 0");
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, store_now_ms());
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
 void auth_logout(hl_app *app, struct evhttp_request *req)
 {
     char h[65];

@@ -62,6 +62,12 @@ void auth_logout(hl_app *app, struct evhttp_request *req);
 void auth_set_cookie(hl_app *app, struct evhttp_request *req, const char *token);
 
 /* ---- per request ---- */
+/* The key of the request's session (SHA-256 of its cookie token, 64 hex),
+ * for long-lived requests that must stop when the session ends.  0 / -1. */
+int auth_session_key(struct evhttp_request *req, char key[65]);
+/* 1 while the session with this key exists, has not expired and its user is
+ * not disabled; 0 otherwise; -1 on a database error. */
+int auth_session_alive(hl_app *app, const char *key);
 /* Looks up the request's session; 0 and u filled, or -1 (no reply sent). */
 int auth_session(hl_app *app, struct evhttp_request *req, auth_user *u);
 /* The gate in front of every /api handler but login: 0 with u filled, or

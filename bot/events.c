@@ -14,9 +14,11 @@
  * - On shutdown we remove the close callback first, then end the reply, so
  *   the callback never runs for a stream we already dropped. */
 #include "bot/events.h"
+#include "bot/auth.h"
 #include "bot/http.h"
 #include "bot/log.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <event2/buffer.h>
@@ -32,6 +34,7 @@ struct sse_stream {
     struct events_hub *hub;
     struct evhttp_request *req;
     struct evhttp_connection *evcon;
+    char session[65];           /* session key, "" when unchecked */
     struct sse_stream *prev, *next;
 };
 
@@ -140,7 +143,12 @@ static void broadcast(struct events_hub *h, const char *text, size_t len)
 {
     struct sse_stream *s = h->streams, *next;
     for (; s; s = next) {
-        next = s->next;         /* send_text may end s */
+        next = s->next;         /* send_text and end_stream free s */
+        if (s->session[0] && auth_session_alive(h->app, s->session) == 0) {
+            log_info("events_session_ended", "streams=%d", h->n - 1);
+            end_stream(s);
+            continue;
+        }
         send_text(s, text, len);
     }
 }
@@ -153,7 +161,7 @@ static void on_ping(evutil_socket_t fd, short what, void *arg)
     broadcast(arg, ping, sizeof ping - 1);
 }
 
-void events_attach(struct events_hub *h, struct evhttp_request *req)
+void events_attach(struct events_hub *h, struct evhttp_request *req, const char *session_key)
 {
     if (!h || h->closed || h->app->stopping) {
         http_reply_error(req, 503, "shutting down");
@@ -183,6 +191,8 @@ void events_attach(struct events_hub *h, struct evhttp_request *req)
     s->hub = h;
     s->req = req;
     s->evcon = evcon;
+    if (session_key)
+        snprintf(s->session, sizeof s->session, "%s", session_key);
 
     struct evkeyvalq *out = evhttp_request_get_output_headers(req);
     evhttp_add_header(out, "Content-Type", "text/event-stream; charset=utf-8");

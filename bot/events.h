@@ -26,8 +26,11 @@ void events_shutdown(struct events_hub *h);
 
 /* Takes over req (already authenticated) as a new stream: replies 200 with
  * text/event-stream and keeps it open, or replies 503 when shutting down or
- * full.  Either way the request has its one reply. */
-void events_attach(struct events_hub *h, struct evhttp_request *req);
+ * full.  Either way the request has its one reply.  session_key (may be
+ * NULL) is the stream's session (auth_session_key): before each event and
+ * ping the stream is ended if that session has ended (logout, expiry, user
+ * disabled), so citizens' data stops flowing to a closed session. */
+void events_attach(struct events_hub *h, struct evhttp_request *req, const char *session_key);
 
 /* Sends an event to every stream.  Takes ownership of data (may be NULL:
  * then "{}" is sent).  Safe to call with app->events == NULL. */

@@ -618,6 +618,7 @@ try:
     T.check("stats bad days: 400", r.status == 400, r)
 
     # ---- logout -------------------------------------------------------------------
+    ev_out = EventStream(d, staff2)
     r = staff2.req("POST", "/api/logout", csrf=False)
     T.check("logout needs the CSRF token", r.status == 403, r)
     r = staff2.req("POST", "/api/logout")
@@ -625,6 +626,12 @@ try:
             "hl_session" not in staff2.cookies, r)
     T.check("after logout the session is gone",
             staff2.req("GET", "/api/me", headers={}).status == 401)
+    n_before = len(ev.events("case"))
+    Client(d).req("POST", "/chat/send", {"text": "mmmnnn ppqqrr"})
+    T.check("a logged-out session's event stream is ended at the next event",
+            d.wait_for(lambda: ev_out.ended, 5) and not ev_out.events("case"), ev_out.lines)
+    T.check("other streams keep receiving", d.wait_for(lambda: len(ev.events("case")) > n_before, 5)
+            and not ev.ended)
 
     # ---- methods and bad input never crash ---------------------------------------------
     for m_, p_ in [("DELETE", "/api/cases"), ("PUT", "/api/login"), ("GET", "/api/try")]:
