@@ -181,7 +181,7 @@ try {
     await citizen.locator('[data-testid="chat-msg"][data-direction="in"]').first().waitFor({ timeout: T });
     const out = citizen.locator('[data-testid="chat-msg"][data-direction="out"]');
     await out.first().waitFor({ timeout: T });
-    return `reply: "${(await out.last().innerText()).slice(0, 80)}"`;
+    return `reply: "${(await out.last().innerText()).replace(/\s+/g, ' ').slice(0, 90)}"`;
   });
 
   let caseItem = null;
@@ -239,6 +239,20 @@ try {
     await citizen.locator('[data-testid="chat-msg"][data-direction="out"]', { hasText: want }).first().waitFor({ timeout: T + 10000 });
     const poll = await citizen.evaluate(async () => (await fetch('/chat/poll?after=0')).json());
     assert((poll.messages || []).some((m) => (m.text || '').trim() === replyText), 'GET /chat/poll?after=0 does not list the reply');
+  });
+
+  await check('hostile citizen text joins the open case live and is shown as plain text', async () => {
+    assert(claimed, 'not claimed');
+    const evil = '<img src=x onerror="window.__xss=1"><b>còn</b> cần giấy tờ gì nữa?';
+    await citizen.fill('#chat-input', evil);
+    await citizen.click('#chat-send');
+    const msg = staff.locator('[data-testid="msg"][data-direction="in"]', { hasText: 'cần giấy tờ gì nữa?' }).last();
+    await msg.waitFor({ timeout: T });
+    const shown = (await msg.locator('.msg-text').textContent()).trim();
+    assert(shown === evil, `shown as "${shown}"`);
+    assert(await staff.locator('#conversation img, #conversation b').count() === 0, 'markup was rendered');
+    assert(await staff.evaluate(() => window.__xss) === undefined, 'script ran in the console');
+    assert(await citizen.evaluate(() => window.__xss) === undefined, 'script ran in the chat page');
   });
 
   await check('delivery status of the reply is not a failure', async () => {
@@ -418,6 +432,28 @@ try {
     assert(v !== '', 'threshold empty');
     await shot(admin, '11-cai-dat');
     return `threshold ${v}`;
+  });
+
+  await check('export downloads the corpus as JSON', async () => {
+    await admin.click('[data-testid="nav-entries"]');
+    await admin.locator('[data-testid="entry-row"]').first().waitFor({ timeout: T });
+    const [dl] = await Promise.all([admin.waitForEvent('download', { timeout: T }), admin.click('#export')]);
+    const file = await dl.path();
+    const doc = JSON.parse(fs.readFileSync(file, 'utf8'));
+    assert(Array.isArray(doc.entries) && doc.entries.length > 0, 'no entries in the export');
+    return `${dl.suggestedFilename()}, ${doc.entries.length} entries`;
+  });
+
+  await check('import of a CSV file adds an entry (POST /api/import)', async () => {
+    const q = `Hỏi thử nhập tệp ${kw}?`;
+    const csv = `question,answer,keywords\n"${q}","Câu trả lời thử cho việc nhập tệp.","${kw}nhap"\n`;
+    await admin.setInputFiles('#import-file', { name: 'thu-nhap.csv', mimeType: 'text/csv', buffer: Buffer.from(csv, 'utf8') });
+    await admin.locator('#import-result:not([hidden])').waitFor({ timeout: T });
+    const text = await admin.locator('#import-result').innerText();
+    assert(/Đã nhập [1-9]/.test(text), text);
+    await admin.fill('#entries-search', kw);
+    await admin.locator('[data-testid="entry-row"]', { hasText: 'nhập tệp' }).first().waitFor({ timeout: T });
+    return text.split('\n')[0];
   });
 
   await check('no JavaScript errors in the pages', async () => {
