@@ -34,7 +34,8 @@ void queue_notify(hl_app *app, long long case_id);
 enum { QUEUE_ERROR = -1, QUEUE_OK = 0, QUEUE_NOT_FOUND = 1, QUEUE_CONFLICT = 2, QUEUE_BAD = 3 };
 
 /* One case as the API shows it; full adds candidates (with question and
- * answers).  NULL when absent or on error. */
+ * answers).  NULL when absent or on error.  The cJSON results of these
+ * four functions belong to the caller (cJSON_Delete). */
 cJSON *queue_case_json(hl_app *app, long long case_id, int full);
 /* Cases with status open|claimed|resolved|active (NULL = active), oldest
  * first: a JSON array, or NULL on error (or unknown status: *bad set). */
