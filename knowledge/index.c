@@ -309,7 +309,8 @@ out:
 static int make_postings(builder *b)
 {
     kb *k = b->k;
-    qsort(b->occ, b->nocc, sizeof *b->occ, cmp_occ);
+    if (b->nocc)   /* qsort(NULL, 0) is undefined (a corpus with no terms) */
+        qsort(b->occ, b->nocc, sizeof *b->occ, cmp_occ);
     k->posts = malloc((b->nocc ? b->nocc : 1) * sizeof *k->posts);
     if (!k->posts)
         return -1;
