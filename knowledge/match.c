@@ -35,8 +35,8 @@ double tune(const char *n, double d) { const char *v = getenv(n); return v ? ato
 #define BIGRAM_CAP tune("BIGRAM_CAP", 0.0)
 #define MIN_INFO tune("MIN_INFO", 1.0)          /* below this informative weight there is no question */
 #define POOL 12
-#define RANK_MCOV tune("RANK_MCOV", 0.0)
-#define RANK_DCOV tune("RANK_DCOV", 0.0)
+#define RANK_MCOV tune("RANK_MCOV", 1.0)
+#define RANK_DCOV tune("RANK_DCOV", 0.25)
 #define CONF_A tune("CONF_A", 0.5)
 #define NO_MATCH_BELOW tune("NO_MATCH_BELOW", 0.2)    /* confidence under which we say no_match, not low_confidence */
 
@@ -159,18 +159,25 @@ static int cmp_u32(const void *a, const void *b)
  * and each variant, the idf mass of its terms that the message has, over
  * its whole idf mass; the best of them.  qs is the message's folded terms,
  * sorted. */
-static double doc_coverage(const kb *k, const uint32_t *qs, size_t nq, uint32_t e)
+static double doc_coverage(const kb *k, const uint32_t *qs, size_t nq, uint32_t e, const double *qw, double W,
+                           double *mdoc)
 {
     double best = 0;
+    *mdoc = 0;
     for (uint32_t d = k->doc_first[e]; d < k->doc_first[e + 1]; d++) {
-        double have = 0, all = 0;
+        double have = 0, all = 0, msg = 0;
         for (uint32_t i = k->doc_off[d]; i < k->doc_off[d + 1]; i++) {
             const kb_termrec *tr = &k->term[k->dterm[i]];
             double w = tr->idf * k->dweight[i] * (tr->bigram ? BIGRAM_FACTOR : 1.0);
             all += w;
-            if (bsearch(&k->dterm[i], qs, nq, sizeof *qs, cmp_u32))
+            const uint32_t *hit = bsearch(&k->dterm[i], qs, nq, sizeof *qs, cmp_u32);
+            if (hit) {
                 have += w;
+                msg += qw[hit - qs];
+            }
         }
+        if (msg / W > *mdoc)
+            *mdoc = msg / W;
         if (all > 0 && have / all > best)
             best = have / all;
     }
@@ -180,7 +187,7 @@ static double doc_coverage(const kb *k, const uint32_t *qs, size_t nq, uint32_t 
 /* A candidate while re-ranking. */
 typedef struct pooled {
     uint32_t e;
-    double score, mcov, dcov, rank;
+    double score, mcov, dcov, mdoc, rank;
 } pooled;
 
 static int cmp_pooled(const void *a, const void *b)
@@ -339,9 +346,14 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
             ntop++;
     }
     uint32_t qs[2 * KB_MAXTOKS];
+    double qw[2 * KB_MAXTOKS];
     for (size_t i = 0; i < nq; i++)
         qs[i] = qt[i].ft;
     qsort(qs, nq, sizeof qs[0], cmp_u32);
+    for (size_t i = 0; i < nq; i++)
+        for (size_t j = 0; j < nq; j++)
+            if (qt[j].ft == qs[i])
+                qw[i] = qt[j].q;
     pooled pool[POOL];
     double smax = ntop ? S.score[top[0]] : 1;
     for (size_t i = 0; i < ntop; i++) {
@@ -351,7 +363,7 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
         c->mcov = S.cov[top[i]] / W;
         if (c->mcov > 1)
             c->mcov = 1;
-        c->dcov = doc_coverage(k, qs, nq, top[i]);
+        c->dcov = doc_coverage(k, qs, nq, top[i], qw, W, &c->mdoc);
         c->rank = c->score / smax + RANK_MCOV * c->mcov + RANK_DCOV * c->dcov;
     }
     qsort(pool, ntop, sizeof pool[0], cmp_pooled);
@@ -359,9 +371,9 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
         fprintf(stderr, "DBG\t%g\t%zu", W, nq);
         for (size_t i = 0; i < POOL; i++)
             if (i < ntop)
-                fprintf(stderr, "\t%s\t%g\t%g\t%g", k->entries[pool[i].e].id, pool[i].score / smax, pool[i].mcov, pool[i].dcov);
+                fprintf(stderr, "\t%s\t%g\t%g\t%g\t%g", k->entries[pool[i].e].id, pool[i].score / smax, pool[i].mcov, pool[i].dcov, pool[i].mdoc);
             else
-                fprintf(stderr, "\t-\t0\t0\t0");
+                fprintf(stderr, "\t-\t0\t0\t0\t0");
         fprintf(stderr, "\n");
     }
     for (size_t i = 0; i < ntop; i++)
