@@ -39,12 +39,15 @@ struct hl_server {
     struct route routes[MAX_ROUTES];
     size_t n_routes;
     int in_flight;
+    struct req_timer *timers;
 };
 
 /* Per-request bookkeeping for the latency histogram: allocated when the
  * request arrives, freed by libevent's on-complete callback. */
 struct req_timer {
+    struct req_timer *prev, *next;   /* requests in progress */
     struct hl_server *srv;
+    struct evhttp_request *req;
     struct timespec start;
 };
 
@@ -300,6 +303,16 @@ void http_reply_file(struct evhttp_request *req, const char *dir, const char *re
     evbuffer_free(buf);
 }
 
+static void timer_unlink(struct req_timer *t)
+{
+    if (t->prev)
+        t->prev->next = t->next;
+    else
+        t->srv->timers = t->next;
+    if (t->next)
+        t->next->prev = t->prev;
+}
+
 static void on_complete(struct evhttp_request *req, void *arg)
 {
     (void)req;
@@ -308,7 +321,23 @@ static void on_complete(struct evhttp_request *req, void *arg)
     clock_gettime(CLOCK_MONOTONIC, &now);
     double secs = (double)(now.tv_sec - t->start.tv_sec) + (now.tv_nsec - t->start.tv_nsec) / 1e9;
     metrics_http_observe(t->srv->app->metrics, secs);
+    timer_unlink(t);
     free(t);
+}
+
+/* Streams (server-sent events) may end without a completed reply, when the
+ * peer goes away; libevent then never calls on_complete, so their timer is
+ * dropped here when the stream starts.  They are not latency anyway. */
+void http_request_untimed(struct hl_server *s, struct evhttp_request *req)
+{
+    for (struct req_timer *t = s->timers; t; t = t->next) {
+        if (t->req == req) {
+            evhttp_request_set_on_complete_cb(req, NULL, NULL);
+            timer_unlink(t);
+            free(t);
+            return;
+        }
+    }
 }
 
 static const struct route *find_route(struct hl_server *s, const char *path)
@@ -330,6 +359,12 @@ static void dispatch(struct evhttp_request *req, void *arg)
     struct req_timer *t = malloc(sizeof *t);
     if (t) {
         t->srv = s;
+        t->req = req;
+        t->prev = NULL;
+        t->next = s->timers;
+        if (s->timers)
+            s->timers->prev = t;
+        s->timers = t;
         clock_gettime(CLOCK_MONOTONIC, &t->start);
         evhttp_request_set_on_complete_cb(req, on_complete, t);
     }
@@ -420,5 +455,11 @@ void http_stop(struct hl_server *s)
     if (!s)
         return;
     evhttp_free(s->http);
+    /* Requests still unanswered at exit (none after a clean stop). */
+    while (s->timers) {
+        struct req_timer *t = s->timers;
+        s->timers = t->next;
+        free(t);
+    }
     free(s);
 }

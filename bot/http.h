@@ -29,6 +29,8 @@ void http_stop_accepting(struct hl_server *s);   /* closes the listening socket 
 int http_in_flight(struct hl_server *s);
 void http_request_begin(struct hl_server *s);  /* a handler that replies later */
 void http_request_end(struct hl_server *s);
+/* For long-lived streams: stop measuring this request's latency. */
+void http_request_untimed(struct hl_server *s, struct evhttp_request *req);
 
 /* ---- request helpers ---- */
 int http_method(struct evhttp_request *req);            /* HTTP_* bit */
