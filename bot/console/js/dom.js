@@ -105,7 +105,10 @@ export const msgStatusLabel = (st) => MSG_STATUS[st] || String(st || '');
 export const ROLES = { admin: 'Quản trị', staff: 'Cán bộ' };
 export const roleLabel = (r) => ROLES[r] || String(r || '');
 
-export const DECISIONS = { answer: 'Tự động trả lời', escalate: 'Chuyển cán bộ' };
+export const DECISIONS = { answer: 'Tự động trả lời', escalate: 'Chuyển cán bộ', optout: 'Từ chối nhận tin', ignored: 'Bỏ qua', joined: 'Gộp vào hồ sơ' };
+
+export const KINDS = { image: 'ảnh', photo: 'ảnh', sticker: 'nhãn dán', gif: 'ảnh động', audio: 'ghi âm', voice: 'ghi âm', video: 'video', file: 'tệp', location: 'vị trí', link: 'liên kết', mms: 'MMS' };
+export const kindLabel = (k) => KINDS[k] || String(k || '');
 export const decisionLabel = (d) => DECISIONS[d] || String(d || '—');
 
 export const FIELDS = {

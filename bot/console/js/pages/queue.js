@@ -2,7 +2,7 @@
 // the bot's suggestions, resolve with an optional proposal.
 import {
   h, replace, debounce, reasonLabel, channelLabel, caseStatusLabel, msgStatusLabel,
-  decisionLabel, fmtTime, fmtDateTime, fmtDuration, fmtPct, maskAddress,
+  decisionLabel, kindLabel, fmtTime, fmtDateTime, fmtDuration, fmtPct, maskAddress,
 } from '../dom.js';
 import * as api from '../api.js';
 
@@ -320,6 +320,7 @@ export default {
       const meta = [h('span', { class: 'msg-who' }, who), h('span', { class: 'msg-ch' }, channelLabel(m.channel)),
         h('time', { datetime: new Date(Number(m.created_at) || 0).toISOString(), title: fmtDateTime(m.created_at) }, fmtTime(m.created_at))];
       const extra = [];
+      if (m.kind && m.kind !== 'text') extra.push(h('span', { class: 'chip', testid: 'msg-kind' }, `Tin dạng ${kindLabel(m.kind)}`));
       if (out && m.status) {
         extra.push(h('span', { class: ['msg-status', `ms-${m.status}`], testid: 'msg-status', dataset: { status: m.status } },
           msgStatusLabel(m.status)));
