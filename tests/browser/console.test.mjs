@@ -425,11 +425,12 @@ try {
     await shot(admin, '10-nhat-ky');
   });
 
-  await check('Cài đặt loads the settings', async () => {
+  await check('Cài đặt loads the settings and the lexicon', async () => {
     await admin.click('[data-testid="nav-settings"]');
     await admin.locator('#set-threshold').waitFor({ timeout: T });
     const v = await admin.inputValue('#set-threshold');
     assert(v !== '', 'threshold empty');
+    await admin.locator('#lexicon-info').filter({ hasText: 'từ viết tắt' }).waitFor({ timeout: T });
     await shot(admin, '11-cai-dat');
     return `threshold ${v}`;
   });

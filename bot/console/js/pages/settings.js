@@ -25,8 +25,51 @@ export default {
     const inputs = new Map();
     const err = h('p', { class: 'form-error', role: 'alert', hidden: true });
     const form = h('form', { class: 'card settings-form', id: 'settings-form', testid: 'settings-form', novalidate: true, onsubmit: save });
+    // Lexicon (abbreviations, synonyms, weights, "asked for a person" phrases) as JSON.
+    const lexText = h('textarea', { id: 'lexicon-json', testid: 'lexicon-json', rows: 18, spellcheck: 'false', class: 'code' });
+    const lexErr = h('p', { class: 'form-error', role: 'alert', hidden: true });
+    const lexInfo = h('p', { class: 'hint', id: 'lexicon-info' });
+    const lexForm = h('form', { class: 'card settings-form', id: 'lexicon-form', testid: 'lexicon-form', novalidate: true, onsubmit: saveLexicon },
+      h('h2', null, 'Từ điển chuẩn hóa'),
+      h('p', { class: 'hint' }, 'Từ viết tắt (ko → không), nhóm đồng nghĩa, trọng số từ và các cụm từ công dân dùng khi muốn gặp cán bộ. Định dạng như knowledge/data/lexicon.json. Lưu xong có hiệu lực ngay.'),
+      lexText, lexInfo, lexErr,
+      h('div', { class: 'form-actions' },
+        h('button', { type: 'submit', class: 'btn btn-primary', id: 'lexicon-save', testid: 'lexicon-save' }, 'Lưu từ điển'),
+        h('button', { type: 'button', class: 'btn', onclick: loadLexicon }, 'Tải lại')));
+
     root.append(h('div', { class: 'pane-head' }, h('h1', null, 'Cài đặt')),
-      h('p', { class: 'muted lead' }, 'Các thay đổi có hiệu lực ngay và được ghi vào nhật ký.'), form);
+      h('p', { class: 'muted lead' }, 'Các thay đổi có hiệu lực ngay và được ghi vào nhật ký.'), form, lexForm);
+
+    function lexSummary(doc) {
+      const n = (x) => (Array.isArray(x) ? x.length : x && typeof x === 'object' ? Object.keys(x).length : 0);
+      return `${n(doc.abbreviations)} từ viết tắt · ${n(doc.synonyms)} nhóm đồng nghĩa · ${n(doc.weights)} trọng số · ${n(doc.human)} cụm “muốn gặp cán bộ”`;
+    }
+
+    async function loadLexicon() {
+      lexErr.hidden = true;
+      try {
+        const doc = await api.get('/api/lexicon');
+        if (disposed) return;
+        lexText.value = JSON.stringify(doc, null, 2);
+        lexInfo.textContent = lexSummary(doc);
+      } catch (e) { if (!disposed) { lexErr.textContent = e.message; lexErr.hidden = false; } }
+    }
+
+    async function saveLexicon(e) {
+      e.preventDefault();
+      lexErr.hidden = true;
+      let doc;
+      try { doc = JSON.parse(lexText.value); } catch (err) {
+        lexErr.textContent = `JSON không hợp lệ: ${err.message}`; lexErr.hidden = false; return;
+      }
+      try {
+        const res = await api.put('/api/lexicon', doc);
+        const saved = res && Object.keys(res).length ? res : doc;
+        lexText.value = JSON.stringify(saved, null, 2);
+        lexInfo.textContent = lexSummary(saved);
+        ctx.toast('Đã lưu từ điển. Có hiệu lực ngay.', 'success');
+      } catch (err) { lexErr.textContent = err.message; lexErr.hidden = false; }
+    }
 
     function build(values) {
       inputs.clear();
@@ -100,6 +143,7 @@ export default {
     }
 
     load();
+    loadLexicon();
     return () => { disposed = true; };
   },
 };
