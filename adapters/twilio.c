@@ -65,7 +65,6 @@ static int cmp_field(const void *a, const void *b)
 static int twilio_signature(const char *token, const char *url, adapter_form *form, char sig[32])
 {
     if (form->n > 1)    /* qsort(NULL, 0, ...) is undefined */
-        if (form->n)   /* qsort(NULL, 0) is undefined: a request with no parameters */
         qsort(form->f, form->n, sizeof *form->f, cmp_field);
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
