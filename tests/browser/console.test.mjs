@@ -165,9 +165,11 @@ try {
     return `"${caseText}" -> ${facts.try ? `${facts.try.reason}, ${facts.try.candidates.length} candidates` : 'escalate without candidates'}`;
   });
 
-  await check('citizen web chat page loads (/chat/)', async () => {
+  await check('citizen web chat page loads (/ and /chat/)', async () => {
+    await citizen.goto(`${BASE}/`);
+    await citizen.locator('body.ready #chat-input').waitFor({ timeout: T });
     await citizen.goto(`${BASE}/chat/`);
-    await citizen.locator('#chat-input').waitFor({ timeout: T });
+    await citizen.locator('body.ready #chat-input').waitFor({ timeout: T });
     await shot(citizen, '20-chat-trong');
   });
 
