@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # run.sh - builds the libFuzzer harnesses (clang, ASan + UBSan, build/fuzz/)
-# and runs each for SECONDS (default 10; make fuzz FUZZ_SECONDS=600 for a
-# long run), two at a time.  The working corpus is build/fuzz/corpus/<name>,
+# and runs each for SECONDS (default 120 with make fuzz; make test passes 10;
+# FUZZ_SECONDS=600 make fuzz for longer), two at a time.  The working corpus is build/fuzz/corpus/<name>,
 # seeded from tests/fuzz/corpus/<name>; a crash leaves its input in
 # build/fuzz/artifacts/ and fails the harness.  Ends with "N passed, M failed"
 # (one test per harness).
 set -u
 cd "$(dirname "$0")/../.."
-secs=${1:-10}
-[ -n "$secs" ] || secs=10
+secs=${1:-120}
+[ -n "$secs" ] || secs=120
 jobs=${FUZZ_JOBS:-2}
 if ! command -v clang-14 >/dev/null && ! command -v clang >/dev/null; then
   echo "clang is not installed (apt-get install clang-14 libclang-rt-14-dev)"
