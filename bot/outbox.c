@@ -250,7 +250,10 @@ static int mark(hl_app *app, long long id, long long message_id, const char *sta
     if (batched ? store_exec(db, "SAVEPOINT mark") != 0 : store_begin(db) != 0)
         return -1;
     sqlite3_stmt *st = store_stmt(
-        db, "UPDATE outbox SET status = ?2, provider_id = coalesce(?3, provider_id), "
+        /* A delivery report may beat the provider's HTTP answer: 'sent'
+         * never overrides a final 'delivered' or 'failed'. */
+        db, "UPDATE outbox SET status = CASE WHEN ?2 = 'sent' AND status IN ('delivered', 'failed') "
+            "THEN status ELSE ?2 END, provider_id = coalesce(?3, provider_id), "
             "last_code = ?4, last_error = ?5, attempts = ?6, next_at = ?7, updated_at = ?8 "
             "WHERE id = ?1");
     if (!st)
@@ -976,7 +979,14 @@ int outbox_dlr(hl_app *app, const char *channel, long long outbox_id, const char
         return 1;   /* unknown: acknowledged and ignored */
     }
     long long id = sqlite3_column_int64(st, 0), mid = sqlite3_column_int64(st, 1);
+    const unsigned char *cur_s = sqlite3_column_text(st, 2);
+    char cur[16];
+    snprintf(cur, sizeof cur, "%s", cur_s ? (const char *)cur_s : "");
     sqlite3_reset(st);
+    /* Reports can arrive out of order (SMSC-accepted after delivered): an
+     * intermediate report never overrides a final state. */
+    if (state == AD_DLR_ACCEPTED && (strcmp(cur, "delivered") == 0 || strcmp(cur, "failed") == 0))
+        return 0;
     const char *status = state == AD_DLR_DELIVERED ? "delivered"
                          : state == AD_DLR_FAILED  ? "failed" : "sent";
     sqlite3_stmt *a = store_stmt(db, "SELECT attempts FROM outbox WHERE id = ?1");
