@@ -33,6 +33,7 @@ double tune(const char *n, double d) { const char *v = getenv(n); return v ? ato
 #define NUMBER_FACTOR tune("NUMBER_FACTOR", 0.25)    /* an unknown number (house number, date) */
 #define KNOWN_NUMBER tune("KNOWN_NUMBER", 0.5)   /* a number some entry has: often a coincidence */
 #define BIGRAM_CAP tune("BIGRAM_CAP", 0.0)
+#define IDF_POW tune("IDF_POW", 1.0)
 #define MIN_INFO tune("MIN_INFO", 1.0)          /* below this informative weight there is no question */
 #define POOL 12
 #define RANK_MCOV tune("RANK_MCOV", 1.0)
@@ -168,7 +169,7 @@ static double doc_coverage(const kb *k, const uint32_t *qs, size_t nq, uint32_t 
         double have = 0, all = 0, msg = 0;
         for (uint32_t i = k->doc_off[d]; i < k->doc_off[d + 1]; i++) {
             const kb_termrec *tr = &k->term[k->dterm[i]];
-            double w = tr->idf * k->dweight[i] * (tr->bigram ? BIGRAM_FACTOR : 1.0);
+            double w = pow(tr->idf, IDF_POW) * k->dweight[i] * (tr->bigram ? BIGRAM_FACTOR : 1.0);
             all += w;
             const uint32_t *hit = bsearch(&k->dterm[i], qs, nq, sizeof *qs, cmp_u32);
             if (hit) {
@@ -262,7 +263,7 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
                 continue;
             if (!kb_map_get(&k->terms, key, kl, &ft)) {
                 if (!b)
-                    W += k->idf_unknown * UNKNOWN_FACTOR * wgt * (a->number ? NUMBER_FACTOR : 1.0);
+                    W += pow(k->idf_unknown, IDF_POW) * UNKNOWN_FACTOR * wgt * (a->number ? NUMBER_FACTOR : 1.0);
                 continue;
             }
             if (seen_term(qt, nq, ft))
@@ -270,7 +271,7 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
             qterm *t = &qt[nq++];
             t->ft = ft;
             t->xt = -1;
-            t->q = k->term[ft].idf * wgt * (b ? BIGRAM_FACTOR : a->number ? KNOWN_NUMBER : 1.0);
+            t->q = pow(k->term[ft].idf, IDF_POW) * wgt * (b ? BIGRAM_FACTOR : a->number ? KNOWN_NUMBER : 1.0);
             if (b && BIGRAM_CAP > 0) {
                 /* A bigram is rare whenever a common word sits next to a
                  * rare one ("bị f0"): it may add to its syllables' weight,
