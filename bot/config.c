@@ -120,6 +120,9 @@ static const conf_opt conf_table[] = {
         "Seconds a client connection may stay idle or slow before it is closed."),
     INT("http.max_connections", http_max_connections, 1024, 1, 1000000,
         "Open client connections at most."),
+    STR("http.trusted_proxies", http_trusted_proxies, NULL, NULL,
+        "Comma-separated addresses of reverse proxies (e.g. 127.0.0.1 for nginx on the same host) "
+        "whose X-Forwarded-For gives the client address for logs and login limits."),
 
     STR("knowledge.corpus", kb_corpus, "knowledge/data/faq.json", check_nonempty,
         "Q&A corpus imported when the knowledge base is empty."),

@@ -39,6 +39,7 @@ typedef struct hl_config {
     int http_max_headers;       /* bytes */
     int http_timeout;           /* seconds */
     int http_max_connections;
+    char *http_trusted_proxies; /* comma-separated peers whose X-Forwarded-For counts */
 
     /* knowledge */
     char *kb_corpus;            /* imported when the knowledge base is empty */

@@ -159,14 +159,48 @@ char *http_query(struct evhttp_request *req, const char *name)
     return out;
 }
 
+/* Set by http_start: the proxies whose X-Forwarded-For we believe. */
+static const char *trusted_proxies;
+
+static int is_trusted_proxy(const char *addr)
+{
+    size_t n = strlen(addr);
+    for (const char *p = trusted_proxies; p && *p;) {
+        p += strspn(p, " ,");
+        size_t len = strcspn(p, " ,");
+        if (len == n && len > 0 && strncmp(p, addr, n) == 0)
+            return 1;
+        p += len;
+    }
+    return 0;
+}
+
+/* The client's address: the TCP peer, or behind a trusted reverse proxy the
+ * last address that proxy appended to X-Forwarded-For (earlier entries are
+ * the client's own claims and are not believed). */
 const char *http_peer(struct evhttp_request *req)
 {
+    static char fwd[64];
     char *addr = NULL;
     ev_uint16_t port = 0;
     struct evhttp_connection *c = evhttp_request_get_connection(req);
     if (c)
         evhttp_connection_get_peer(c, &addr, &port);
-    return addr ? addr : "";
+    if (!addr)
+        return "";
+    const char *xff = trusted_proxies ? http_header(req, "X-Forwarded-For") : NULL;
+    if (xff && is_trusted_proxy(addr)) {
+        const char *last = strrchr(xff, ',');
+        last = last ? last + 1 : xff;
+        last += strspn(last, " ");
+        size_t len = strcspn(last, " ");
+        if (len > 0 && len < sizeof fwd && strspn(last, "0123456789abcdefABCDEF.:") >= len) {
+            memcpy(fwd, last, len);
+            fwd[len] = '\0';
+            return fwd;
+        }
+    }
+    return addr;
 }
 
 char *http_cookie(struct evhttp_request *req, const char *name)
@@ -417,6 +451,7 @@ struct hl_server *http_start(hl_app *app, char *err, size_t errlen)
         return NULL;
     }
     s->app = app;
+    trusted_proxies = app->cfg.http_trusted_proxies;
     memcpy(s->routes, pending_routes, n_pending_routes * sizeof pending_routes[0]);
     s->n_routes = n_pending_routes;
     n_pending_routes = 0;

@@ -23,7 +23,7 @@ FAQ = json.load(open(os.path.join(ROOT, "knowledge/data/faq.json"), encoding="ut
 ENTRY = FAQ["entries"][0]
 
 d = Daemon({
-    "http": {"max_body": 4096},
+    "http": {"max_body": 4096, "trusted_proxies": "127.0.0.1"},
     "channels": {"kannel": {
         # Nothing listens there: replies stay queued, which is fine here.
         "sendsms_url": "http://127.0.0.1:9/cgi-bin/sendsms",
@@ -144,6 +144,10 @@ try:
     r = d.request("GET", "/webhook/kannel?token=wrong&from=0912345678&text=x&id=zz", cookies=False)
     T.check("a webhook with a bad token gets 401 and stores nothing",
             r.status == 401 and not d.query("SELECT 1 FROM messages WHERE provider_id = 'zz'"), r)
+    r = d.request("GET", "/webhook/kannel?token=wrong2&from=1&text=x", cookies=False,
+                  headers={"X-Forwarded-For": "10.9.9.9, 203.0.113.7"})
+    T.check("behind a trusted proxy the client is the proxy's last X-Forwarded-For hop",
+            r.status == 401 and d.wait_for(lambda: "peer=203.0.113.7" in d.tail(20000), 3), d.tail(500))
     r = d.request("GET", "/webhook/twilio", cookies=False)
     T.check("an unconfigured channel answers 404", r.status == 404, r)
 

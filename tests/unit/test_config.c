@@ -21,7 +21,7 @@
  * rather than taken from config.c, so the table cannot drift unnoticed. */
 static const char *const all_keys[] = {
     "listen", "database", "database_synchronous", "public_url", "log_level", "hotline_number",
-    "http.max_body", "http.max_headers", "http.timeout", "http.max_connections",
+    "http.max_body", "http.max_headers", "http.timeout", "http.max_connections", "http.trusted_proxies",
     "knowledge.corpus", "knowledge.lexicon", "knowledge.threshold", "knowledge.gap",
     "queue.holding_text", "queue.optout_text", "queue.non_text_reply",
     "limits.auto_replies", "limits.window", "sms.unaccent", "sms.max_segments", "sms.send_via",
