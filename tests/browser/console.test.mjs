@@ -401,6 +401,18 @@ try {
     return `${n} pending`;
   });
 
+  await check('admin accepts the proposal; it leaves the pending list', async () => {
+    const card = admin.locator('[data-testid="proposal"]').first();
+    await card.waitFor({ timeout: T });
+    const id = await card.getAttribute('data-proposal-id');
+    await card.locator('[data-testid="proposal-accept"]').click();
+    await admin.locator('[data-testid="toast-success"]').first().waitFor({ timeout: T });
+    await admin.locator(`[data-testid="proposal"][data-proposal-id="${id}"]`).waitFor({ state: 'detached', timeout: T });
+    await admin.click('[data-testid="proposals-tab-accepted"]');
+    await admin.locator(`[data-testid="proposal"][data-proposal-id="${id}"] [data-testid="proposal-decided"]`).waitFor({ timeout: T });
+    return `proposal #${id}`;
+  });
+
   await check('Thống kê draws its charts', async () => {
     await admin.click('[data-testid="nav-stats"]');
     await admin.locator('[data-testid="kpi-in"]').waitFor({ timeout: T });
