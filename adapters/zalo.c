@@ -295,8 +295,9 @@ static void zalo_interpret(const hl_config *cfg, long http_status, const char *b
     const cJSON *m = cJSON_IsObject(root) ? cJSON_GetObjectItemCaseSensitive(root, "message") : NULL;
     const char *msgtext = cJSON_IsString(m) ? m->valuestring : "";
     long err;
-    if (cJSON_IsNumber(e))
-        err = (long)e->valuedouble;
+    if (cJSON_IsNumber(e))      /* clamped: casting an out-of-range double is undefined */
+        err = e->valuedouble > -1e9 && e->valuedouble < 1e9 ? (long)e->valuedouble
+              : e->valuedouble < 0                          ? -999999999L : 999999999L;
     else if (cJSON_IsString(e) && e->valuestring)
         err = strtol(e->valuestring, NULL, 10);
     else {
