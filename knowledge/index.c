@@ -267,6 +267,24 @@ const kb_post *kb_find_post(const kb *k, uint32_t term, uint32_t e)
     return find_post(k, term, e);
 }
 
+/* Remembers which "human" phrases entry e's own text contains. */
+static void note_human(kb *k, uint32_t e, const kb_toks *toks)
+{
+    for (size_t i = 0; i < toks->n; i++) {
+        uint32_t h = toks->v[i].human;
+        if (!h || (i > 0 && toks->v[i - 1].human == h))
+            continue;
+        for (int j = 0; j < KB_HUMAN_MAX; j++) {
+            if (k->human_entry[e][j] == h)
+                break;
+            if (k->human_entry[e][j] == 0) {
+                k->human_entry[e][j] = h;
+                break;
+            }
+        }
+    }
+}
+
 static int index_entries(builder *b)
 {
     kb *k = b->k;
@@ -277,13 +295,11 @@ static int index_entries(builder *b)
         k->doc_first[e] = (uint32_t)k->ndocs;
         if (add_text(b, e, en->question, KB_F_QUESTION, field_weight[KB_F_QUESTION], &toks) < 0)
             goto out;
-        if (kb_lexicon_has_human(&toks))
-            k->human_entry[e] = 1;
+        note_human(k, e, &toks);
         for (size_t i = 0; i < en->n_variants; i++) {
             if (add_text(b, e, en->variants[i], KB_F_VARIANT, field_weight[KB_F_VARIANT], &toks) < 0)
                 goto out;
-            if (kb_lexicon_has_human(&toks))
-                k->human_entry[e] = 1;
+            note_human(k, e, &toks);
         }
         for (size_t i = 0; i < en->n_keywords; i++) {
             if (en->keywords[i].weight <= 0)
@@ -291,8 +307,7 @@ static int index_entries(builder *b)
             if (add_text(b, e, en->keywords[i].term, KB_F_KEYWORD, keyword_weight(en->keywords[i].weight),
                          &toks) < 0)
                 goto out;
-            if (kb_lexicon_has_human(&toks))
-                k->human_entry[e] = 1;
+            note_human(k, e, &toks);
         }
         if (add_text(b, e, en->topic, KB_F_TOPIC, field_weight[KB_F_TOPIC], &toks) < 0 ||
             add_text(b, e, en->answer, KB_F_ANSWER, field_weight[KB_F_ANSWER], &toks) < 0)

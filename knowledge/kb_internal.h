@@ -38,6 +38,7 @@ uint64_t kb_hash(const char *s, size_t n);
 
 #define KB_TOKLEN 40      /* bytes of a folded syllable we keep (longer: cut) */
 #define KB_MAXTOKS 200    /* syllables of one message we look at */
+#define KB_HUMAN_MAX 4    /* "human" phrases remembered per entry */
 
 /* One syllable.  fold is the ASCII-ish search form ("được" -> "duoc");
  * exact keeps the vowel marks and đ and puts the tone last as "#n", so that
@@ -51,7 +52,7 @@ typedef struct kb_tok {
     unsigned char marked;
     unsigned char lex;    /* produced by a lexicon rewrite */
     unsigned char number; /* all digits */
-    unsigned char human;  /* part of a phrase asking for a person */
+    uint32_t human;       /* 1 + the "human" phrase it is part of, or 0 */
     unsigned char unit;   /* letters split off a number: the "t" of "76t" */
 } kb_tok;
 
@@ -75,10 +76,9 @@ int kb_toks_push(kb_toks *t, const kb_tok *tok);
 int kb_lexicon_apply(const kb_lexicon *l, const kb_toks *in, kb_toks *out);
 /* Copy of a lexicon (kb_build keeps its own). NULL on no memory. */
 kb_lexicon *kb_lexicon_dup(const kb_lexicon *l);
-/* Does the folded, rewritten token sequence contain a phrase of the lexicon's
- * "human" list?  Used to see whether an entry itself is about reaching a
- * person (then answering it is right). */
-int kb_lexicon_has_human(const kb_toks *t);
+/* The first phrase of the lexicon's "human" list in a rewritten token
+ * sequence, as 1 + its number, or 0. */
+uint32_t kb_lexicon_has_human(const kb_toks *t);
 
 /* ---- corpus.c ---------------------------------------------------------- */
 
@@ -112,7 +112,11 @@ typedef struct kb_termrec {
 struct kb {
     kb_entry *entries;    /* enabled entries, deep copies */
     size_t n;
-    int *human_entry;     /* entry i is itself about reaching a person */
+    /* Entry i is itself about reaching a person: the "human" phrases its
+     * question, variants and keywords contain (1 + phrase, 0 = none), so
+     * that "nói chuyện với bác sĩ" may be answered by the entry that says
+     * how to, while "gặp nhân viên" still goes to staff. */
+    uint32_t (*human_entry)[KB_HUMAN_MAX];
     kb_lexicon *lex;      /* may be NULL */
     kb_map terms;         /* key -> term number */
     kb_termrec *term;

@@ -281,17 +281,17 @@ int kb_lexicon_apply(const kb_lexicon *l, const kb_toks *in, kb_toks *out)
             continue;
         }
         for (size_t j = i; j < i + len; j++)
-            out->v[j].human = 1;
+            out->v[j].human = rule + 1;
         i += len;
     }
     return 0;
 }
 
-int kb_lexicon_has_human(const kb_toks *t)
+uint32_t kb_lexicon_has_human(const kb_toks *t)
 {
     for (size_t i = 0; i < t->n; i++)
         if (t->v[i].human)
-            return 1;
+            return t->v[i].human;
     return 0;
 }
 

@@ -34,6 +34,7 @@ double tune(const char *n, double d) { const char *v = getenv(n); return v ? ato
 #define KNOWN_NUMBER tune("KNOWN_NUMBER", 0.5)   /* a number some entry has: often a coincidence */
 #define BIGRAM_CAP tune("BIGRAM_CAP", 0.0)
 #define IDF_POW tune("IDF_POW", 1.0)
+#define MIN_SCORE tune("MIN_SCORE", 2.0)   /* less than one telling word matched: nothing matched */
 #define MIN_INFO tune("MIN_INFO", 1.0)          /* below this informative weight there is no question */
 #define POOL 12
 #define RANK_MCOV tune("RANK_MCOV", 1.0)
@@ -210,6 +211,14 @@ static double confidence(const pooled *c, double top_score)
     return top_score > 0 ? ev * (c->score / top_score) : 0;
 }
 
+static int entry_has_human(const kb *k, uint32_t e, uint32_t h)
+{
+    for (int j = 0; j < KB_HUMAN_MAX; j++)
+        if (k->human_entry[e][j] == h)
+            return 1;
+    return 0;
+}
+
 static int seen_term(const qterm *qt, size_t nq, uint32_t ft)
 {
     for (size_t i = 0; i < nq; i++)
@@ -237,14 +246,15 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
         return -1;
     }
     size_t n = toks.n < KB_MAXTOKS ? toks.n : KB_MAXTOKS;
-    int human = 0;
+    uint32_t human = 0;
     qterm qt[2 * KB_MAXTOKS];
     size_t nq = 0;
     double W = 0;
     char key[2 * KB_TOKLEN + 24];
     for (size_t i = 0; i < n; i++) {
         const kb_tok *a = &toks.v[i];
-        human |= a->human;
+        if (!human)
+            human = a->human;
         for (int bi = 0; bi < 2; bi++) {
             const kb_tok *b = NULL;
             if (bi) {
@@ -397,9 +407,9 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
         return 0;
     double c1 = out->cand[0].confidence, c2 = ntop > 1 ? out->cand[1].confidence : 0;
     out->confidence = c1;
-    if (human && !k->human_entry[top[0]])
+    if (human && !entry_has_human(k, top[0], human))
         out->reason = KB_ASKED_HUMAN;
-    else if (c1 < NO_MATCH_BELOW)
+    else if (c1 < NO_MATCH_BELOW || pool[0].score < MIN_SCORE)
         out->reason = KB_NO_MATCH;
     else if (c1 < p->threshold)
         out->reason = KB_LOW_CONFIDENCE;
