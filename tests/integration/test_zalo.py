@@ -14,6 +14,7 @@ recovers.  The outage lasts 10 s, or 60 s with HOTLINE_LONG_TESTS=1.
 import hashlib
 import json
 import os
+import subprocess
 import sys
 import time
 
@@ -81,6 +82,10 @@ def wait_replies(fp, d, to, n, timeout):
 
 
 def main():
+    # The fake is only as good as its own checks: run them first.
+    st = subprocess.run([sys.executable, os.path.join(ROOT, "tests/fakes/fake_provider.py"),
+                         "--selftest"], capture_output=True, text=True, timeout=60)
+    T.check("fake_provider.py --selftest passes", st.returncode == 0, st.stdout[-2000:])
     fp = FakeProvider().start()
     # The OA was authorised once: the daemon holds only a refresh token.
     fp.configure(zalo={"app_id": APP_ID, "app_secret": APP_SECRET, "access_token": None,
