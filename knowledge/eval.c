@@ -152,11 +152,16 @@ int kb_eval_run(const kb *k, const char *jsonl, size_t len, const kb_params *p, 
     for (size_t i = 0; i < n; i++) {
         const eval_line *l = &lines[i];
         kb_result res;
-        if (getenv("KB_DEBUG"))
+#ifdef KB_TUNING
+        int debug = KB_TUNABLE(KB_DEBUG, 0) > 0;
+        if (debug)
             fprintf(stderr, "LINE\t%s\t%s\n", l->expect ? l->expect : "null", l->text);
+#endif
         kb_match(k, l->text, &par, &res);   /* -1 still leaves an escalation */
-        if (getenv("KB_DEBUG"))
+#ifdef KB_TUNING
+        if (debug)
             fprintf(stderr, "END\n");
+#endif
         int answerable = l->expect != NULL;
         int top1 = 0, top3 = 0;
         if (answerable) {
@@ -182,7 +187,7 @@ int kb_eval_run(const kb *k, const char *jsonl, size_t len, const kb_params *p, 
                 goto out;
             }
         }
-        for (size_t s = 0; s < KB_SWEEP_MAX && !getenv("KB_DEBUG"); s++) {
+        for (size_t s = 0; s < KB_SWEEP_MAX && !(KB_TUNABLE(KB_DEBUG, 0) > 0); s++) {
             kb_params sp = {(double)s / (KB_SWEEP_MAX - 1), par.gap};
             kb_result sr;
             kb_match(k, l->text, &sp, &sr);

@@ -23,14 +23,19 @@
 
 const char *const kb_field_names[KB_F_COUNT] = {"question", "variant", "keyword", "topic", "answer"};
 
-double tune(const char *n, double d);
-#define field_weight (float[]){1.0f, (float)tune("FW_VAR",0.9), 0.0f, (float)tune("FW_TOPIC",0.6), (float)tune("FW_ANS",0.35)}
+#define FW_QUESTION 1.0f
+#define FW_VARIANT ((float)KB_TUNABLE(FW_VARIANT, 0.9))
+#define FW_TOPIC ((float)KB_TUNABLE(FW_TOPIC, 0.6))
+#define FW_ANSWER ((float)KB_TUNABLE(FW_ANSWER, 0.35))
+#define KW_BASE KB_TUNABLE(KW_BASE, 0.5)
+#define KW_SLOPE KB_TUNABLE(KW_SLOPE, 0.3)
+#define DF_ANSWER KB_TUNABLE(DF_ANSWER, 0.3)   /* an answer-only occurrence, as a share of one */
 
 /* The weight of an admin keyword: 1 -> 0.7, 2.5 -> 1.0, 3 -> 1.1, capped at
  * 1.3 so one keyword cannot drown the rest of an entry. */
 static float keyword_weight(double w)
 {
-    double f = tune("KW_A",0.5) + tune("KW_B",0.2) * w;
+    double f = KW_BASE + KW_SLOPE * w;
     return (float)(f > 1.3 ? 1.3 : f);
 }
 
@@ -220,8 +225,8 @@ static int add_text(builder *b, uint32_t e, const char *text, int f, float w, kb
              * is about the phrase: its weight goes to the bigrams, while
              * each syllable alone counts like a variant's. */
             float tw = w;
-            if (f == KB_F_KEYWORD && !nx && toks->n > 1 && tw > field_weight[KB_F_VARIANT])
-                tw = field_weight[KB_F_VARIANT];
+            if (f == KB_F_KEYWORD && !nx && toks->n > 1 && tw > FW_VARIANT)
+                tw = FW_VARIANT;
             if (term_id(b, key, kl, bi, 0, &ft) < 0 || note(b, e, ft, ft, tw, f) < 0)
                 return -1;
             if (doc) {
@@ -293,11 +298,11 @@ static int index_entries(builder *b)
     for (uint32_t e = 0; e < k->n; e++) {
         const kb_entry *en = &k->entries[e];
         k->doc_first[e] = (uint32_t)k->ndocs;
-        if (add_text(b, e, en->question, KB_F_QUESTION, field_weight[KB_F_QUESTION], &toks) < 0)
+        if (add_text(b, e, en->question, KB_F_QUESTION, FW_QUESTION, &toks) < 0)
             goto out;
         note_human(k, e, &toks);
         for (size_t i = 0; i < en->n_variants; i++) {
-            if (add_text(b, e, en->variants[i], KB_F_VARIANT, field_weight[KB_F_VARIANT], &toks) < 0)
+            if (add_text(b, e, en->variants[i], KB_F_VARIANT, FW_VARIANT, &toks) < 0)
                 goto out;
             note_human(k, e, &toks);
         }
@@ -309,8 +314,8 @@ static int index_entries(builder *b)
                 goto out;
             note_human(k, e, &toks);
         }
-        if (add_text(b, e, en->topic, KB_F_TOPIC, field_weight[KB_F_TOPIC], &toks) < 0 ||
-            add_text(b, e, en->answer, KB_F_ANSWER, field_weight[KB_F_ANSWER], &toks) < 0)
+        if (add_text(b, e, en->topic, KB_F_TOPIC, FW_TOPIC, &toks) < 0 ||
+            add_text(b, e, en->answer, KB_F_ANSWER, FW_ANSWER, &toks) < 0)
             goto out;
     }
     k->doc_first[k->n] = (uint32_t)k->ndocs;
@@ -339,7 +344,7 @@ static int make_postings(builder *b)
         for (; i < b->nocc && b->occ[i].term == t; i++) {
             const occ *o = &b->occ[i];
             k->posts[i] = (kb_post){o->entry, o->w, 0.0f, o->field};
-            df += o->field == KB_F_ANSWER ? tune("DF_ANS",0.3) : 1.0;
+            df += o->field == KB_F_ANSWER ? DF_ANSWER : 1.0;
         }
         tr->n = (uint32_t)(i - tr->off);
         tr->idf = (float)log(1.0 + (N - df + 0.5) / (df + 0.5));

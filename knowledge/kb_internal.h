@@ -13,6 +13,16 @@
 
 #include "knowledge/kb.h"
 
+/* Tuning constants are plain numbers in the code.  Built with -DKB_TUNING,
+ * the environment may override each one (NAME=value) for parameter sweeps;
+ * KB_DEBUG=1 then also prints each message's candidate features. */
+#ifdef KB_TUNING
+double kb_tune(const char *name, double def);
+#define KB_TUNABLE(name, def) kb_tune(#name, def)
+#else
+#define KB_TUNABLE(name, def) (def)
+#endif
+
 /* ---- map.c: string -> uint32 open-addressing hash ---------------------- */
 
 /* Keys are copied into an arena owned by the map; values are caller data

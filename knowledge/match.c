@@ -24,27 +24,42 @@
 
 #include "knowledge/kb_internal.h"
 #include <stdio.h>
-double tune(const char *n, double d) { const char *v = getenv(n); return v ? atof(v) : d; }
+#ifdef KB_TUNING
+double kb_tune(const char *name, double def)
+{
+    static const char *names[64];
+    static double vals[64];
+    for (int i = 0; i < 64; i++) {
+        if (names[i] == name)
+            return vals[i];
+        if (!names[i]) {
+            const char *v = getenv(name);
+            vals[i] = v ? atof(v) : def;
+            names[i] = name;
+            return vals[i];
+        }
+    }
+    return def;
+}
+#endif
 
 /* Tuning, chosen on the development sets (see knowledge/README.md). */
-#define EXACT_PENALTY tune("EXACT_PENALTY", 0.8)     /* folded-only match of a term typed with marks */
-#define BIGRAM_FACTOR tune("BIGRAM_FACTOR", 0.6)     /* bigram importance relative to its idf */
-#define UNKNOWN_FACTOR tune("UNKNOWN_FACTOR", 0.6)    /* a syllable no entry has, relative to the rarest known one */
-#define NUMBER_FACTOR tune("NUMBER_FACTOR", 0.25)    /* an unknown number (house number, date) */
-#define KNOWN_NUMBER tune("KNOWN_NUMBER", 0.5)   /* a number some entry has: often a coincidence */
-#define BIGRAM_CAP tune("BIGRAM_CAP", 0.0)
-#define IDF_POW tune("IDF_POW", 1.0)
-#define MIN_SCORE tune("MIN_SCORE", 2.0)   /* less than one telling word matched: nothing matched */
-#define MIN_INFO tune("MIN_INFO", 1.0)          /* below this informative weight there is no question */
+#define EXACT_PENALTY KB_TUNABLE(EXACT_PENALTY, 0.8)     /* folded-only match of a term typed with marks */
+#define BIGRAM_FACTOR KB_TUNABLE(BIGRAM_FACTOR, 0.6)     /* bigram importance relative to its idf */
+#define UNKNOWN_FACTOR KB_TUNABLE(UNKNOWN_FACTOR, 0.6)    /* a syllable no entry has, relative to the rarest known one */
+#define NUMBER_FACTOR KB_TUNABLE(NUMBER_FACTOR, 0.25)    /* an unknown number (house number, date) */
+#define KNOWN_NUMBER KB_TUNABLE(KNOWN_NUMBER, 0.5)   /* a number some entry has: often a coincidence */
+#define MIN_SCORE KB_TUNABLE(MIN_SCORE, 2.0)   /* less than one telling word matched: nothing matched */
+#define MIN_INFO KB_TUNABLE(MIN_INFO, 1.0)          /* below this informative weight there is no question */
 #define POOL 12
-#define RANK_MCOV tune("RANK_MCOV", 1.0)
-#define RANK_DCOV tune("RANK_DCOV", 0.25)
-#define CONF_A tune("CONF_A", 0.5)
-#define NO_MATCH_BELOW tune("NO_MATCH_BELOW", 0.2)    /* confidence under which we say no_match, not low_confidence */
+#define RANK_MCOV KB_TUNABLE(RANK_MCOV, 1.0)
+#define RANK_DCOV KB_TUNABLE(RANK_DCOV, 0.25)
+#define CONF_A KB_TUNABLE(CONF_A, 0.35)
+#define NO_MATCH_BELOW KB_TUNABLE(NO_MATCH_BELOW, 0.2)    /* confidence under which we say no_match, not low_confidence */
 
 kb_params kb_params_default(void)
 {
-    kb_params p = {0.42, 0.2};
+    kb_params p = {0.34, 0.18};
     return p;
 }
 
@@ -170,7 +185,7 @@ static double doc_coverage(const kb *k, const uint32_t *qs, size_t nq, uint32_t 
         double have = 0, all = 0, msg = 0;
         for (uint32_t i = k->doc_off[d]; i < k->doc_off[d + 1]; i++) {
             const kb_termrec *tr = &k->term[k->dterm[i]];
-            double w = pow(tr->idf, IDF_POW) * k->dweight[i] * (tr->bigram ? BIGRAM_FACTOR : 1.0);
+            double w = tr->idf * k->dweight[i] * (tr->bigram ? BIGRAM_FACTOR : 1.0);
             all += w;
             const uint32_t *hit = bsearch(&k->dterm[i], qs, nq, sizeof *qs, cmp_u32);
             if (hit) {
@@ -273,7 +288,7 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
                 continue;
             if (!kb_map_get(&k->terms, key, kl, &ft)) {
                 if (!b)
-                    W += pow(k->idf_unknown, IDF_POW) * UNKNOWN_FACTOR * wgt * (a->number ? NUMBER_FACTOR : 1.0);
+                    W += k->idf_unknown * UNKNOWN_FACTOR * wgt * (a->number ? NUMBER_FACTOR : 1.0);
                 continue;
             }
             if (seen_term(qt, nq, ft))
@@ -281,27 +296,7 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
             qterm *t = &qt[nq++];
             t->ft = ft;
             t->xt = -1;
-            t->q = pow(k->term[ft].idf, IDF_POW) * wgt * (b ? BIGRAM_FACTOR : a->number ? KNOWN_NUMBER : 1.0);
-            if (b && BIGRAM_CAP > 0) {
-                /* A bigram is rare whenever a common word sits next to a
-                 * rare one ("bị f0"): it may add to its syllables' weight,
-                 * not exceed the lesser of them. */
-                uint32_t ua, ub;
-                double ia = k->idf_unknown, ib = k->idf_unknown;
-                if (kb_map_get(&k->terms, a->fold, strlen(a->fold), &ua))
-                    ia = k->term[ua].idf;
-                if (kb_map_get(&k->terms, b->fold, strlen(b->fold), &ub))
-                    ib = k->term[ub].idf;
-                int mode = (int)tune("BGMODE", 0);
-                double lo = ia < ib ? ia : ib, hi = ia < ib ? ib : ia;
-                double cap = BIGRAM_CAP * (mode == 0 ? lo : mode == 1 ? (ia + ib) / 2 : hi) * wgt;
-                if (mode == 3)
-                    t->q = BIGRAM_FACTOR * wgt * sqrt(k->term[ft].idf * (ia + ib) / 2);
-                else if (mode == 4)
-                    t->q = BIGRAM_FACTOR * wgt * sqrt(k->term[ft].idf * lo);
-                else if (t->q > cap)
-                    t->q = cap;
-            }
+            t->q = k->term[ft].idf * wgt * (b ? BIGRAM_FACTOR : a->number ? KNOWN_NUMBER : 1.0);
             uint32_t xt;
             if ((a->marked || (b && b->marked)) && (kl = kb_term_key(a, b, 1, key, sizeof key)) &&
                 kb_map_get(&k->terms, key, kl, &xt))
@@ -378,7 +373,8 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
         c->rank = c->score / smax + RANK_MCOV * c->mcov + RANK_DCOV * c->dcov;
     }
     qsort(pool, ntop, sizeof pool[0], cmp_pooled);
-    if (getenv("KB_DEBUG")) {
+    #ifdef KB_TUNING
+    if (KB_TUNABLE(KB_DEBUG, 0) > 0) {
         fprintf(stderr, "DBG\t%g\t%zu", W, nq);
         for (size_t i = 0; i < POOL; i++)
             if (i < ntop)
@@ -387,6 +383,7 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
                 fprintf(stderr, "\t-\t0\t0\t0\t0");
         fprintf(stderr, "\n");
     }
+#endif
     for (size_t i = 0; i < ntop; i++)
         top[i] = pool[i].e;
     if (ntop > KB_TOP)
