@@ -53,7 +53,6 @@ function richText(el, text) {
 function render(item) {
   const li = document.createElement('li');
   li.className = `msg ${item.dir === 'in' ? 'msg-in' : 'msg-out'}${item.failed ? ' msg-failed' : ''}`;
-  li.dataset.testid = 'chat-msg';
   li.setAttribute('data-testid', 'chat-msg');
   li.dataset.direction = item.dir;
   if (item.id) li.dataset.id = String(item.id);

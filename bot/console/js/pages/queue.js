@@ -116,6 +116,7 @@ export default {
         h('div', { class: 'case-row3' },
           h('span', { class: ['reason', `rs-${c.reason}`], testid: 'case-reason' }, reasonLabel(c.reason)),
           h('span', { class: 'muted' }, `${c.message_count || 0} tin`),
+          c.first_reply_at && c.status !== 'resolved' ? h('span', { class: 'chip cs-resolved', testid: 'case-replied', title: `Cán bộ trả lời lần đầu lúc ${fmtDateTime(c.first_reply_at)}` }, 'Đã trả lời') : null,
           c.status === 'claimed'
             ? h('span', { class: ['chip', 'chip-claimed', mine && 'chip-mine'] }, mine ? 'Bạn đang xử lý' : `${claimedByName(c)} đang xử lý`)
             : h('span', { class: ['chip', `cs-${c.status}`] }, caseStatusLabel(c.status)))));
@@ -325,6 +326,16 @@ export default {
         extra.push(h('span', { class: ['msg-status', `ms-${m.status}`], testid: 'msg-status', dataset: { status: m.status } },
           msgStatusLabel(m.status)));
         if (m.error) extra.push(h('span', { class: 'msg-error', testid: 'msg-error' }, `Lý do: ${m.error}`));
+        if (m.status === 'failed' && m.text) {
+          extra.push(h('button', { type: 'button', class: 'btn btn-sm', testid: 'msg-retry', title: 'Đưa nội dung này vào ô trả lời để gửi lại',
+            onclick: () => {
+              const ta = detailPane.querySelector('#reply-text');
+              if (!ta || ta.disabled) { ctx.toast('Hãy nhận xử lý hồ sơ trước khi gửi lại.', 'error'); return; }
+              ta.value = m.text;
+              ta.dispatchEvent(new Event('input'));
+              ta.focus();
+            } }, 'Soạn lại'));
+        }
       }
       if (!out && (m.decision || m.reason)) {
         const bits = [m.decision ? decisionLabel(m.decision) : null, m.reason ? reasonLabel(m.reason) : null,
