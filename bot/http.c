@@ -20,7 +20,10 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/keyvalq_struct.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 
 #define MAX_ROUTES 96
 
@@ -40,6 +43,19 @@ struct hl_server {
     size_t n_routes;
     int in_flight;
     struct req_timer *timers;
+    /* Open client connections (see "connection limits" below). */
+    struct conn *conns;
+    size_t n_conns, cap_conns;
+    size_t live;                /* conns not yet closing */
+    struct event *sweep_ev;
+    unsigned long evicted, refused, timed_out, logged_cut;
+};
+
+struct conn {
+    struct bufferevent *bev;    /* we hold a reference: see conn_new */
+    long long since_ms;         /* accepted, or last reply completed */
+    int busy;                   /* a request is being handled */
+    int closing;                /* shut down by us, waiting for libevent */
 };
 
 /* Per-request bookkeeping for the latency histogram: allocated when the
@@ -347,10 +363,12 @@ static void timer_unlink(struct req_timer *t)
         t->next->prev = t->prev;
 }
 
+static void conn_idle(struct hl_server *s, struct evhttp_request *req);
+
 static void on_complete(struct evhttp_request *req, void *arg)
 {
-    (void)req;
     struct req_timer *t = arg;
+    conn_idle(t->srv, req);
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     double secs = (double)(now.tv_sec - t->start.tv_sec) + (now.tv_nsec - t->start.tv_nsec) / 1e9;
@@ -387,9 +405,12 @@ static const struct route *find_route(struct hl_server *s, const char *path)
     return best;
 }
 
+static void conn_busy(struct hl_server *s, struct evhttp_request *req);
+
 static void dispatch(struct evhttp_request *req, void *arg)
 {
     struct hl_server *s = arg;
+    conn_busy(s, req);
     struct req_timer *t = malloc(sizeof *t);
     if (t) {
         t->srv = s;
@@ -423,6 +444,179 @@ static void dispatch(struct evhttp_request *req, void *arg)
 void http_request_begin(struct hl_server *s) { s->in_flight++; }
 void http_request_end(struct hl_server *s) { s->in_flight--; }
 int http_in_flight(struct hl_server *s) { return s->in_flight; }
+
+/* ---- connection limits ----------------------------------------------------
+ *
+ * libevent 2.1's evhttp has no limit on connections and its timeout is per
+ * read: a client that trickles one header byte every few seconds (slowloris)
+ * keeps its connection for ever, and enough of them exhaust the descriptors.
+ * So every connection is tracked from the bufferevent evhttp asks us for
+ * (evhttp_set_bevcb), and:
+ *  - a request must arrive whole within http.timeout seconds of the
+ *    connection's start or of its previous reply; a connection that is not
+ *    being answered and misses that deadline is shut down;
+ *  - at http.max_connections, a new connection evicts the one that has been
+ *    idle (or trickling) longest; only when every connection is busy being
+ *    answered is the new one refused (closed at once).
+ * Connections with a request in hand (a webhook waiting for its commit, an
+ * event stream) are never cut by these rules.
+ *
+ * We keep a reference on each bufferevent so that it stays valid memory
+ * after evhttp frees the connection; bufferevent_free() clears its callbacks,
+ * which is how the once-a-second sweep sees that the connection is gone and
+ * drops the last reference (closing the socket). */
+
+static long long mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct conn *conn_find(struct hl_server *s, struct evhttp_request *req)
+{
+    struct evhttp_connection *c = evhttp_request_get_connection(req);
+    struct bufferevent *bev = c ? evhttp_connection_get_bufferevent(c) : NULL;
+    for (size_t i = 0; bev && i < s->n_conns; i++)
+        if (s->conns[i].bev == bev)
+            return &s->conns[i];
+    return NULL;
+}
+
+static void conn_busy(struct hl_server *s, struct evhttp_request *req)
+{
+    struct conn *c = conn_find(s, req);
+    if (c)
+        c->busy = 1;
+}
+
+static void conn_idle(struct hl_server *s, struct evhttp_request *req)
+{
+    struct conn *c = conn_find(s, req);
+    if (c) {
+        c->busy = 0;
+        c->since_ms = mono_ms();
+    }
+}
+
+static int conn_gone(const struct conn *c)
+{
+    bufferevent_event_cb ecb = NULL;
+    bufferevent_getcb(c->bev, NULL, NULL, &ecb, NULL);
+    return ecb == NULL;
+}
+
+/* Shuts the socket down; evhttp sees the end of the stream and frees the
+ * connection itself, the sweep then drops our reference. */
+static void conn_close(struct hl_server *s, struct conn *c)
+{
+    if (c->closing)
+        return;
+    c->closing = 1;
+    s->live--;
+    evutil_socket_t fd = bufferevent_getfd(c->bev);
+    if (fd >= 0)
+        shutdown(fd, SHUT_RDWR);
+}
+
+static void on_refuse(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct bufferevent *bev = arg;
+    evutil_socket_t sock = bufferevent_getfd(bev);
+    if (sock >= 0)
+        shutdown(sock, SHUT_RDWR);
+}
+
+static void sweep(struct hl_server *s)
+{
+    long long now = mono_ms(), limit = (long long)s->app->cfg.http_timeout * 1000;
+    size_t j = 0;
+    for (size_t i = 0; i < s->n_conns; i++) {
+        struct conn *c = &s->conns[i];
+        if (conn_gone(c)) {
+            if (!c->closing)
+                s->live--;
+            bufferevent_decref(c->bev);
+            continue;
+        }
+        if (!c->busy && !c->closing && now - c->since_ms > limit) {
+            s->timed_out++;
+            conn_close(s, c);
+        }
+        s->conns[j++] = *c;
+    }
+    s->n_conns = j;
+}
+
+static void on_sweep(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct hl_server *s = arg;
+    sweep(s);
+    unsigned long cut = s->evicted + s->refused + s->timed_out;
+    if (cut != s->logged_cut) {   /* at most one line a second, only on change */
+        s->logged_cut = cut;
+        log_warn("http_connections", "open=%zu evicted=%lu refused=%lu timed_out=%lu", s->live,
+                 s->evicted, s->refused, s->timed_out);
+    }
+}
+
+static struct bufferevent *conn_new(struct event_base *base, void *arg)
+{
+    struct hl_server *s = arg;
+    struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+    if (!bev)
+        return NULL;   /* evhttp makes its own; that connection is not tracked */
+    if (s->live >= (size_t)s->app->cfg.http_max_connections) {
+        struct conn *victim = NULL;
+        for (size_t i = 0; i < s->n_conns; i++) {
+            struct conn *c = &s->conns[i];
+            if (!c->busy && !c->closing && !conn_gone(c) &&
+                (!victim || c->since_ms < victim->since_ms))
+                victim = c;
+        }
+        if (victim) {
+            s->evicted++;
+            conn_close(s, victim);
+        } else {
+            /* Every connection is being answered: refuse this one once
+             * evhttp has given it its socket. */
+            s->refused++;
+            bufferevent_incref(bev);
+            if (event_base_once(base, -1, EV_TIMEOUT, on_refuse, bev, NULL) != 0)
+                bufferevent_decref(bev);
+            return bev;
+        }
+    }
+    if (s->n_conns == s->cap_conns) {
+        size_t cap = s->cap_conns ? s->cap_conns * 2 : 256;
+        struct conn *n = realloc(s->conns, cap * sizeof *n);
+        if (!n)
+            return bev;
+        s->conns = n;
+        s->cap_conns = cap;
+    }
+    bufferevent_incref(bev);
+    s->conns[s->n_conns++] = (struct conn){.bev = bev, .since_ms = mono_ms()};
+    s->live++;
+    return bev;
+}
+
+/* More descriptors than connections: the soft limit is raised to the hard
+ * one (systemd's LimitNOFILE sets that). */
+static void raise_nofile(int max_conns)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == rl.rlim_max)
+        return;
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)max_conns + 64)
+        log_warn("nofile", "limit=%llu max_connections=%d note=\"raise LimitNOFILE\"",
+                 (unsigned long long)rl.rlim_cur, max_conns);
+}
 
 struct hl_server *http_start(hl_app *app, char *err, size_t errlen)
 {
@@ -467,9 +661,22 @@ struct hl_server *http_start(hl_app *app, char *err, size_t errlen)
     evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
                                             EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD);
     evhttp_set_gencb(s->http, dispatch, s);
+    evhttp_set_bevcb(s->http, conn_new, s);
+    raise_nofile(app->cfg.http_max_connections);
+    struct timeval second = {1, 0};
+    s->sweep_ev = event_new(app->base, -1, EV_PERSIST, on_sweep, s);
+    if (!s->sweep_ev || event_add(s->sweep_ev, &second) != 0) {
+        snprintf(err, errlen, "cannot start the connection sweep");
+        if (s->sweep_ev)
+            event_free(s->sweep_ev);
+        evhttp_free(s->http);
+        free(s);
+        return NULL;
+    }
     s->sock = evhttp_bind_socket_with_handle(s->http, host, (ev_uint16_t)port);
     if (!s->sock) {
         snprintf(err, errlen, "cannot listen on %s: %s", app->cfg.listen, strerror(errno));
+        event_free(s->sweep_ev);
         evhttp_free(s->http);
         free(s);
         return NULL;
@@ -489,7 +696,12 @@ void http_stop(struct hl_server *s)
 {
     if (!s)
         return;
+    event_free(s->sweep_ev);
     evhttp_free(s->http);
+    /* evhttp freed its connections; ours are the last references. */
+    for (size_t i = 0; i < s->n_conns; i++)
+        bufferevent_decref(s->conns[i].bev);
+    free(s->conns);
     /* Requests still unanswered at exit (none after a clean stop). */
     while (s->timers) {
         struct req_timer *t = s->timers;
