@@ -63,8 +63,11 @@ struct outbox {
      * instead of one fsync'd transaction per completed send. */
     int batching;
     int batch_open;
+    int batch_failed;           /* a mark in this batch failed */
     struct job *done;           /* finished sends waiting for their batch */
     struct event *done_ev;      /* lowest priority: runs after this turn's I/O */
+    struct job *unrecorded;     /* finished, but their batch did not commit */
+    struct event *unrecorded_ev;
 };
 
 /* ---- libcurl <-> libevent glue ------------------------------------------- */
@@ -289,6 +292,7 @@ static int mark(hl_app *app, long long id, long long message_id, const char *sta
     return 0;
 fail:
     if (batched) {
+        o->batch_failed = 1;
         store_exec(db, "ROLLBACK TO mark");
         store_exec(db, "RELEASE mark");
     } else {
@@ -499,7 +503,6 @@ static void finish_send(struct outbox *o, struct job *j, long status, int transp
 {
     hl_app *app = o->app;
     adapter_result res = {0};
-    in_flight_remove(o, j->id);
     j->ad->interpret(&app->cfg, status, j->resp ? j->resp : "", j->resp_len, transport_error, &res);
     int attempts = j->attempts + 1;
     switch (res.status) {
@@ -554,20 +557,24 @@ static void batch_begin(struct outbox *o)
 {
     o->batching = 1;
     o->batch_open = 0;
+    o->batch_failed = 0;
 }
 
 /* Commits the outcomes marked since batch_begin.  If the commit fails the
  * rows stay 'pending' and are sent again: at least once, never lost (the
  * providers de-duplicate on our id where they can). */
-static void batch_end(struct outbox *o)
+static int batch_end(struct outbox *o)
 {
     store *db = o->app->db;
+    int rc = o->batch_failed ? -1 : 0;
     if (o->batch_open && store_commit(db) != 0) {
         log_error("outbox_commit", "error=\"%s\"", sqlite3_errmsg(store_db(db)));
         store_rollback(db);
+        rc = -1;
     }
     o->batching = 0;
     o->batch_open = 0;
+    return rc;
 }
 
 /* Records the outcomes of every send finished in this loop turn in one
@@ -583,14 +590,41 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
     if (!list)
         return;
     batch_begin(o);
+    for (struct job *j = list; j; j = j->next)
+        finish_send(o, j, j->transport_error ? 0 : j->http_status, j->transport_error);
+    if (batch_end(o) != 0) {
+        /* The provider has answered but the outcome is not on disk (disk
+         * full, I/O error).  Sending again would send twice: the rows stay
+         * in flight and their outcome is recorded again a second later. */
+        struct job **tail = &o->unrecorded;
+        while (*tail)
+            tail = &(*tail)->next;
+        *tail = list;
+        struct timeval second = {1, 0};
+        evtimer_add(o->unrecorded_ev, &second);
+        return;
+    }
     for (struct job *j = list, *next; j; j = next) {
         next = j->next;
-        finish_send(o, j, j->transport_error ? 0 : j->http_status, j->transport_error);
+        in_flight_remove(o, j->id);
         job_free(j);
     }
-    batch_end(o);
     if (!o->app->stopping)
         schedule_scan(o, 0);
+}
+
+static void on_unrecorded(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct outbox *o = arg;
+    struct job **tail = &o->done;
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = o->unrecorded;
+    o->unrecorded = NULL;
+    if (o->done)
+        event_active(o->done_ev, 0, 0);
 }
 
 static void check_done(struct outbox *o)
@@ -716,13 +750,9 @@ static void scan(struct outbox *o)
         j->contact_id = r->contact_id;
         j->attempts = r->attempts;
         snprintf(j->channel, sizeof j->channel, "%s", r->channel);
-        char base[512];
-        snprintf(base, sizeof base, "%s", app->cfg.public_url && *app->cfg.public_url
-                                              ? app->cfg.public_url : "");
-        if (!base[0])
-            snprintf(base, sizeof base, "http://%s", app->cfg.listen);
         adapter_out out = {.outbox_id = r->id, .address = r->address, .text = r->text,
-                           .coding = r->coding, .access_token = tok.access, .public_url = base};
+                           .coding = r->coding, .access_token = tok.access,
+                           .public_url = app->cfg.public_url ? app->cfg.public_url : ""};
         char err[160] = "";
         if (ad->build_send(&app->cfg, &out, &j->req, err, sizeof err) != 0) {
             mark(app, r->id, r->message_id, "failed", NULL, "build", err, r->attempts + 1, 0);
@@ -805,7 +835,8 @@ struct outbox *outbox_new(hl_app *app)
     o->done_ev = event_new(app->base, -1, 0, on_done, o);
     if (o->done_ev)
         event_priority_set(o->done_ev, 2);
-    if (!o->multi || !o->curl_timer || !o->scan_timer || !o->done_ev) {
+    o->unrecorded_ev = evtimer_new(app->base, on_unrecorded, o);
+    if (!o->multi || !o->curl_timer || !o->scan_timer || !o->done_ev || !o->unrecorded_ev) {
         outbox_free(o);
         return NULL;
     }
@@ -837,6 +868,13 @@ void outbox_free(struct outbox *o)
         o->done = j->next;
         job_free(j);
     }
+    while (o->unrecorded) {
+        struct job *j = o->unrecorded;
+        o->unrecorded = j->next;
+        job_free(j);
+    }
+    if (o->unrecorded_ev)
+        event_free(o->unrecorded_ev);
     if (o->done_ev)
         event_free(o->done_ev);
     if (o->curl_timer)
