@@ -51,6 +51,7 @@ struct pipeline {
     hl_app *app;
     struct event *flush_ev;
     struct event *decide_ev;
+    struct event *recover_ev;   /* retries messages a failed transaction left undecided */
     struct item *head, **tail;
     size_t pending;
     struct stored *stored, **stored_tail;
@@ -58,6 +59,7 @@ struct pipeline {
 
 static void flush_cb(evutil_socket_t fd, short what, void *arg);
 static void decide_cb(evutil_socket_t fd, short what, void *arg);
+static void recover_cb(evutil_socket_t fd, short what, void *arg);
 
 struct pipeline *pipeline_new(hl_app *app)
 {
@@ -69,11 +71,14 @@ struct pipeline *pipeline_new(hl_app *app)
     p->stored_tail = &p->stored;
     p->flush_ev = event_new(app->base, -1, 0, flush_cb, p);
     p->decide_ev = event_new(app->base, -1, 0, decide_cb, p);
-    if (!p->flush_ev || !p->decide_ev) {
+    p->recover_ev = evtimer_new(app->base, recover_cb, p);
+    if (!p->flush_ev || !p->decide_ev || !p->recover_ev) {
         if (p->flush_ev)
             event_free(p->flush_ev);
         if (p->decide_ev)
             event_free(p->decide_ev);
+        if (p->recover_ev)
+            event_free(p->recover_ev);
         free(p);
         return NULL;
     }
@@ -115,6 +120,7 @@ void pipeline_free(struct pipeline *p)
     }
     event_free(p->flush_ev);
     event_free(p->decide_ev);
+    event_free(p->recover_ev);
     free(p);
 }
 
@@ -608,11 +614,20 @@ static void decide_cb(evutil_socket_t fd, short what, void *arg)
     if (decide_batch(app, ids, n) != 0) {
         /* Not decided together: decide them one by one so one bad message
          * cannot hold the others back. */
+        int failed = 0;
         for (size_t i = 0; i < n; i++) {
             if (store_begin(app->db) == 0 && decide_id(app, ids[i]) == 0 &&
                 store_commit(app->db) == 0)
                 continue;
             store_rollback(app->db);
+            failed = 1;
+        }
+        /* Stored and acknowledged but not decided (disk full, I/O error):
+         * they stay 'received' and are retried until the database takes
+         * them, not only at the next start. */
+        if (failed && !evtimer_pending(p->recover_ev, NULL)) {
+            struct timeval tv = {2, 0};
+            evtimer_add(p->recover_ev, &tv);
         }
     }
     while (p->stored) {
@@ -637,6 +652,21 @@ static void decide_cb(evutil_socket_t fd, short what, void *arg)
     if (p->stored)
         event_active(p->decide_ev, 0, 0);
     outbox_kick(app->outbox);
+}
+
+static void recover_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct pipeline *p = arg;
+    if (p->app->stopping)
+        return;
+    if (pipeline_recover(p->app) < 0) {
+        struct timeval tv = {2, 0};
+        evtimer_add(p->recover_ev, &tv);
+    } else {
+        outbox_kick(p->app->outbox);
+    }
 }
 
 int pipeline_recover(hl_app *app)
