@@ -128,6 +128,17 @@ static int cmd_serve(int argc, char **argv)
     int rc = 1;
     char err[512];
     struct event *sigs[4] = {0};
+    /* An empty public_url means the daemon is reached where it listens;
+     * adapters build callback URLs and check signatures against it. */
+    if (!app.cfg.public_url || !*app.cfg.public_url) {
+        char url[300];
+        snprintf(url, sizeof url, "http://%s", app.cfg.listen);
+        free(app.cfg.public_url);
+        if (!(app.cfg.public_url = strdup(url))) {
+            config_free(&app.cfg);
+            return 1;
+        }
+    }
     signal(SIGPIPE, SIG_IGN);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     srand((unsigned)time(NULL) ^ (unsigned)getpid());

@@ -170,13 +170,16 @@ static void handle_dlr(struct evhttp_request *req, hl_app *app, const char *tail
         http_reply_error(req, 503, "storage unavailable, retry later");
         return;
     }
-    if (dlr.opted_out && dlr.outbox_id == 0 && dlr.provider_id[0]) {
-        sqlite3_stmt *st = store_stmt(app->db, "UPDATE contacts SET opted_out = 1 WHERE id = "
+    if (dlr.opted_out) {
+        /* The recipient opted out at the provider (Twilio 21610): no more
+         * automatic messages to that contact. */
+        sqlite3_stmt *st = store_stmt(app->db, "UPDATE contacts SET opted_out = 1 WHERE id IN "
                                                "(SELECT contact_id FROM outbox WHERE channel = ?1 "
-                                               "AND provider_id = ?2)");
+                                               "AND (id = ?2 OR (?2 = 0 AND provider_id = ?3)))");
         if (st) {
             store_bind_text(st, 1, ad->name);
-            store_bind_text(st, 2, dlr.provider_id);
+            sqlite3_bind_int64(st, 2, dlr.outbox_id);
+            store_bind_text(st, 3, dlr.provider_id);
             store_step_done(app->db, st);
         }
     }
