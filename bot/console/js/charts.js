@@ -3,11 +3,15 @@ import { h, s, fmtInt } from './dom.js';
 
 export const PALETTE = ['#1f5fa8', '#2e8b57', '#d98a00', '#b3261e', '#7b4fa0', '#138a8a', '#6b6f76', '#c2185b'];
 
+// A round axis top with 4 whole-number ticks: 4, 8, 12, 20, 40, 60, 80, 100, 200, ...
 function niceMax(v) {
-  if (v <= 5) return 5;
-  const p = 10 ** Math.floor(Math.log10(v));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
-  return 10 * p;
+  const raw = Math.max(1, v / 4);
+  const p = 10 ** Math.floor(Math.log10(raw));
+  for (const m of [1, 2, 2.5, 5, 10]) {
+    const step = m * p;
+    if (step >= raw && Number.isInteger(step)) return step * 4;
+  }
+  return 40 * p;
 }
 
 function legend(series) {
