@@ -240,48 +240,67 @@ out:
     return rc;
 }
 
-/* ---- knowledge import / export ------------------------------------------- */
+/* ---- commands on the configured database ----------------------------------- */
+
+/* The first argument that is not an option (nor --config's value). */
+static const char *positional(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--config") == 0 || strcmp(argv[i], "-o") == 0 ||
+            strcmp(argv[i], "--output") == 0)
+            i++;
+        else if (argv[i][0] != '-')
+            return argv[i];
+    }
+    return NULL;
+}
+
+/* Loads the configuration named in argv and opens its database; NULL (with
+ * the reason printed) on failure, and then cfg holds nothing. */
+static store *open_configured(hl_config *cfg, int argc, char **argv)
+{
+    char err[512];
+    if (load_config(cfg, config_arg(argc, argv)) != 0)
+        return NULL;
+    store *db = store_open(cfg->database, cfg->database_synchronous, err, sizeof err);
+    if (!db) {
+        fprintf(stderr, "hotline: database: %s\n", err);
+        config_free(cfg);
+    }
+    return db;
+}
 
 static int cmd_import(int argc, char **argv)
 {
-    const char *file = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--config") == 0)
-            i++;
-        else if (strncmp(argv[i], "--config=", 9) != 0)
-            file = argv[i];
-    }
+    const char *file = positional(argc, argv);
     if (!file) {
         fputs("usage: hotline import [--config FILE] CORPUS.json|CORPUS.csv\n", stderr);
         return 2;
     }
-    hl_config cfg;
-    if (load_config(&cfg, config_arg(argc, argv)) != 0)
-        return 1;
     char err[512];
-    int rc = 1;
     kb_corpus *c = kb_corpus_new();
-    store *db = NULL;
     if (!c || kb_corpus_load_file(c, file, err, sizeof err) != 0) {
         fprintf(stderr, "hotline: %s\n", c ? err : "out of memory");
-        goto out;
+        kb_corpus_free(c);
+        return 1;
     }
-    db = store_open(cfg.database, cfg.database_synchronous, err, sizeof err);
+    hl_config cfg;
+    store *db = open_configured(&cfg, argc, argv);
     if (!db) {
-        fprintf(stderr, "hotline: database: %s\n", err);
-        goto out;
+        kb_corpus_free(c);
+        return 1;
     }
+    int rc = 1;
     /* Seed the lexicon first so an imported database is complete. */
     if (kbstore_seed(db, NULL, cfg.kb_lexicon, err, sizeof err) != 0 ||
         kbstore_import(db, c, err, sizeof err) != 0) {
         fprintf(stderr, "hotline: %s: %s\n", file, err);
-        goto out;
+    } else {
+        store_audit(db, "cli", "kb.import", file, NULL);
+        printf("imported %zu entries from %s into %s\n", c->n, file, cfg.database);
+        printf("a running daemon picks them up on SIGHUP (systemctl reload hotline)\n");
+        rc = 0;
     }
-    store_audit(db, "cli", "kb.import", file, NULL);
-    printf("imported %zu entries from %s into %s\n", c->n, file, cfg.database);
-    printf("a running daemon picks them up on SIGHUP (systemctl reload hotline)\n");
-    rc = 0;
-out:
     store_close(db);
     kb_corpus_free(c);
     config_free(&cfg);
@@ -295,35 +314,23 @@ static int cmd_export(int argc, char **argv)
         if ((strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--output") == 0) && i + 1 < argc)
             outpath = argv[++i];
     hl_config cfg;
-    if (load_config(&cfg, config_arg(argc, argv)) != 0)
+    store *db = open_configured(&cfg, argc, argv);
+    if (!db)
         return 1;
-    char err[512];
+    char err[512] = "";
     int rc = 1;
     char *json = NULL;
     kb_corpus *c = NULL;
-    store *db = store_open(cfg.database, cfg.database_synchronous, err, sizeof err);
-    if (!db) {
-        fprintf(stderr, "hotline: database: %s\n", err);
-        goto out;
-    }
+    FILE *f = NULL;
     if (kbstore_seed(db, cfg.kb_corpus, cfg.kb_lexicon, err, sizeof err) != 0 ||
-        !(c = kbstore_load_corpus(db)) || !(json = kb_corpus_to_json(c))) {
+        !(c = kbstore_load_corpus(db)) || !(json = kb_corpus_to_json(c)))
         fprintf(stderr, "hotline: cannot export: %s\n", err[0] ? err : "database error");
-        goto out;
-    }
-    FILE *f = outpath ? fopen(outpath, "w") : stdout;
-    if (!f) {
+    else if (!(f = outpath ? fopen(outpath, "w") : stdout))
         perror(outpath);
-        goto out;
-    }
-    fputs(json, f);
-    fputc('\n', f);
-    if (outpath && fclose(f) != 0) {
-        perror(outpath);
-        goto out;
-    }
-    rc = 0;
-out:
+    else if (fputs(json, f) < 0 || fputc('\n', f) == EOF || (outpath && fclose(f) != 0))
+        perror(outpath ? outpath : "stdout");
+    else
+        rc = 0;
     free(json);
     kb_corpus_free(c);
     store_close(db);
@@ -333,28 +340,20 @@ out:
 
 static int cmd_backup(int argc, char **argv)
 {
-    const char *dest = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--config") == 0)
-            i++;
-        else if (strncmp(argv[i], "--config=", 9) != 0)
-            dest = argv[i];
-    }
+    const char *dest = positional(argc, argv);
     if (!dest) {
         fputs("usage: hotline backup [--config FILE] DEST.db\n", stderr);
         return 2;
     }
     hl_config cfg;
-    if (load_config(&cfg, config_arg(argc, argv)) != 0)
+    store *db = open_configured(&cfg, argc, argv);
+    if (!db)
         return 1;
     char err[512];
     int rc = 1;
-    store *db = store_open(cfg.database, cfg.database_synchronous, err, sizeof err);
-    if (!db)
-        fprintf(stderr, "hotline: database: %s\n", err);
-    else if (store_backup(db, dest, err, sizeof err) != 0)
+    if (store_backup(db, dest, err, sizeof err) != 0) {
         fprintf(stderr, "hotline: %s\n", err);
-    else {
+    } else {
         printf("backup of %s written to %s\n", cfg.database, dest);
         rc = 0;
     }

@@ -44,6 +44,27 @@ static void fill_http_in(adapter_http_in *in, struct evhttp_request *req, char *
     in->ctx = req;
 }
 
+/* Reads the request into in (body copied, freed by the caller); 0, or -1
+ * after replying 500. */
+static int read_http_in(adapter_http_in *in, struct evhttp_request *req, char **body)
+{
+    size_t len = 0;
+    *body = http_body(req, &len);
+    if (!*body) {
+        http_reply_error(req, 500, "out of memory");
+        return -1;
+    }
+    fill_http_in(in, req, *body, len);
+    return 0;
+}
+
+/* The 4xx an adapter chose (400 when it named none). */
+static void reply_rejected(struct evhttp_request *req, const adapter_parse *parsed)
+{
+    int status = parsed->status >= 400 && parsed->status < 600 ? parsed->status : 400;
+    http_reply_error(req, status, parsed->error[0] ? parsed->error : "bad request");
+}
+
 static void send_ack(struct pending_ack *p)
 {
     if (p->failed)
@@ -84,21 +105,16 @@ static void handle_inbound(struct evhttp_request *req, hl_app *app, const char *
         http_reply_error(req, 404, "channel not configured");
         return;
     }
-    size_t len = 0;
-    char *body = http_body(req, &len);
-    if (!body) {
-        http_reply_error(req, 500, "out of memory");
-        return;
-    }
+    char *body;
     adapter_http_in in;
-    fill_http_in(&in, req, body, len);
+    if (read_http_in(&in, req, &body) != 0)
+        return;
     adapter_parse parsed;
     memset(&parsed, 0, sizeof parsed);
     if (ad->parse_inbound(&app->cfg, &in, &parsed) != 0) {
-        int status = parsed.status >= 400 && parsed.status < 600 ? parsed.status : 400;
-        log_warn("webhook_rejected", "channel=%s status=%d reason=\"%s\" peer=%s", ad->name, status,
-                 parsed.error, in.remote_addr);
-        http_reply_error(req, status, parsed.error[0] ? parsed.error : "bad request");
+        log_warn("webhook_rejected", "channel=%s status=%d reason=\"%s\" peer=%s", ad->name,
+                 parsed.status, parsed.error, in.remote_addr);
+        reply_rejected(req, &parsed);
         adapter_parse_clear(&parsed);
         free(body);
         return;
@@ -143,14 +159,10 @@ static void handle_dlr(struct evhttp_request *req, hl_app *app, const char *tail
         http_reply_error(req, 404, "channel not configured");
         return;
     }
-    size_t len = 0;
-    char *body = http_body(req, &len);
-    if (!body) {
-        http_reply_error(req, 500, "out of memory");
-        return;
-    }
+    char *body;
     adapter_http_in in;
-    fill_http_in(&in, req, body, len);
+    if (read_http_in(&in, req, &body) != 0)
+        return;
     adapter_parse parsed;
     adapter_dlr dlr;
     memset(&parsed, 0, sizeof parsed);
@@ -158,8 +170,7 @@ static void handle_dlr(struct evhttp_request *req, hl_app *app, const char *tail
     int rc = ad->parse_dlr(&app->cfg, &in, &dlr, &parsed);
     free(body);
     if (rc != 0) {
-        int status = parsed.status >= 400 && parsed.status < 600 ? parsed.status : 400;
-        http_reply_error(req, status, parsed.error[0] ? parsed.error : "bad request");
+        reply_rejected(req, &parsed);
         adapter_parse_clear(&parsed);
         return;
     }

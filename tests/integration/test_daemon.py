@@ -165,6 +165,20 @@ try:
     T.check("health after reload reports the new entry",
             (d.request("GET", "/healthz").json() or {}).get("entries") == len(FAQ["entries"]) + 1)
 
+    exported = os.path.join(d.tmp, "export.json")
+    p = d.cli("export", "-o", exported)
+    try:
+        ids = [e["id"] for e in json.load(open(exported, encoding="utf-8"))["entries"]]
+    except (OSError, ValueError, KeyError):
+        ids = []
+    T.check("hotline export writes every entry back as faq.json",
+            p.returncode == 0 and len(ids) == len(FAQ["entries"]) + 1 and "thu-nghiem-hup" in ids, p.stderr)
+    bad_corpus = os.path.join(d.tmp, "bad.csv")
+    open(bad_corpus, "w").write('question,answer\n"Hỏi gì đó?","Trả lời"\n"không đóng ngoặc,x\n')
+    p = d.cli("import", bad_corpus)
+    T.check("a bad CSV is refused naming the file and line", p.returncode == 1 and "bad.csv" in p.stderr
+            and "line" in p.stderr, p.stderr)
+
     log = d.tail(10 ** 6)
     T.check("phone numbers are masked in the log", "0912345678" not in log and "0912***678" in log)
     T.check("secrets are not logged", TOKEN not in log)
