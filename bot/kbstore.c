@@ -115,11 +115,54 @@ long long kbstore_count(store *s)
     return n;
 }
 
-/* Variants and keywords are read in one pass each, ordered by entry, and
- * attached through a lookup in the corpus (entries are few thousand at most,
- * kb_corpus_find is enough). */
+static int cmp_entry_id(const void *a, const void *b)
+{
+    const kb_entry *const *x = a, *const *y = b;
+    return strcmp((*x)->id, (*y)->id);
+}
+
+/* The entry with this id among entries sorted by id (bsearch), or NULL. */
+static kb_entry *find_sorted(kb_entry **sorted, size_t n, const char *id)
+{
+    if (!id)
+        return NULL;
+    kb_entry key = {.id = (char *)id}, *kp = &key;
+    kb_entry **hit = bsearch(&kp, sorted, n, sizeof *sorted, cmp_entry_id);
+    return hit ? *hit : NULL;
+}
+
+/* Appends one variant, or with is_keyword one keyword, to e; 0 / -1. */
+static int add_text(kb_entry *e, const char *text, int is_keyword, double weight)
+{
+    char *copy = strdup(text);
+    if (!copy)
+        return -1;
+    if (is_keyword) {
+        kb_keyword *k = realloc(e->keywords, (e->n_keywords + 1) * sizeof *k);
+        if (!k)
+            goto fail;
+        e->keywords = k;
+        k[e->n_keywords].term = copy;
+        k[e->n_keywords++].weight = weight;
+    } else {
+        char **v = realloc(e->variants, (e->n_variants + 1) * sizeof *v);
+        if (!v)
+            goto fail;
+        e->variants = v;
+        v[e->n_variants++] = copy;
+    }
+    return 0;
+fail:
+    free(copy);
+    return -1;
+}
+
+/* Variants and keywords are read in one pass each and attached through a
+ * sorted index of the entries, so loading stays fast at tens of thousands of
+ * entries. */
 kb_corpus *kbstore_load_corpus(store *s)
 {
+    kb_entry **sorted = NULL;
     kb_corpus *c = kb_corpus_new();
     if (!c)
         return NULL;
@@ -145,55 +188,38 @@ kb_corpus *kbstore_load_corpus(store *s)
     sqlite3_reset(st);
     if (rc != SQLITE_DONE)
         goto fail;
-
-    st = store_stmt(s, "SELECT entry_id, text FROM variants ORDER BY entry_id, id");
-    if (!st)
+    sorted = malloc((c->n ? c->n : 1) * sizeof *sorted);
+    if (!sorted)
         goto fail;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        kb_entry *e = (kb_entry *)kb_corpus_find(c, col_text(st, 0));
-        const char *t = col_text(st, 1);
-        if (!e || !t)
-            continue;
-        char **v = realloc(e->variants, (e->n_variants + 1) * sizeof *v);
-        char *copy = strdup(t);
-        if (!v || !copy) {
-            free(copy);
-            if (v)
-                e->variants = v;
-            sqlite3_reset(st);
-            goto fail;
-        }
-        e->variants = v;
-        e->variants[e->n_variants++] = copy;
-    }
-    sqlite3_reset(st);
+    for (size_t i = 0; i < c->n; i++)
+        sorted[i] = &c->entries[i];
+    qsort(sorted, c->n, sizeof *sorted, cmp_entry_id);
 
-    st = store_stmt(s, "SELECT entry_id, term, weight FROM keywords ORDER BY entry_id, id");
-    if (!st)
-        goto fail;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        kb_entry *e = (kb_entry *)kb_corpus_find(c, col_text(st, 0));
-        const char *t = col_text(st, 1);
-        if (!e || !t)
-            continue;
-        kb_keyword *k = realloc(e->keywords, (e->n_keywords + 1) * sizeof *k);
-        char *copy = strdup(t);
-        if (!k || !copy) {
-            free(copy);
-            if (k)
-                e->keywords = k;
-            sqlite3_reset(st);
+    static const char *const sql[2] = {
+        "SELECT entry_id, text, 0 FROM variants ORDER BY entry_id, id",
+        "SELECT entry_id, term, weight FROM keywords ORDER BY entry_id, id",
+    };
+    for (int kw = 0; kw < 2; kw++) {
+        st = store_stmt(s, sql[kw]);
+        if (!st)
             goto fail;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            kb_entry *e = find_sorted(sorted, c->n, col_text(st, 0));
+            const char *t = col_text(st, 1);
+            if (e && t && add_text(e, t, kw, sqlite3_column_double(st, 2)) != 0) {
+                sqlite3_reset(st);
+                goto fail;
+            }
         }
-        e->keywords = k;
-        e->keywords[e->n_keywords].term = copy;
-        e->keywords[e->n_keywords].weight = sqlite3_column_double(st, 2);
-        e->n_keywords++;
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE)
+            goto fail;
     }
-    sqlite3_reset(st);
+    free(sorted);
     return c;
 fail:
     log_error("kb_load", "error=\"%s\"", sqlite3_errmsg(store_db(s)));
+    free(sorted);
     kb_corpus_free(c);
     return NULL;
 }
