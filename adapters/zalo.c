@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <utf8proc.h>
+
 #include <cjson/cJSON.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -80,6 +82,37 @@ static int zalo_signature_ok(const char *header, const char *expected_hex)
 
 /* ---- inbound ------------------------------------------------------------ */
 
+/* 1 when the JSON text holds the escape \u0000 (cJSON would end the
+ * string there). */
+static int escaped_nul(const char *s, size_t n)
+{
+    for (size_t i = 0; i + 5 < n; i++) {
+        if (s[i] != '\\')
+            continue;
+        if (s[i + 1] == 'u' && memcmp(s + i + 2, "0000", 4) == 0)
+            return 1;
+        i++;   /* skip the escaped character (\\ included) */
+    }
+    return 0;
+}
+
+/* 1 when s is valid UTF-8 (cJSON passes invalid bytes through, and
+ * \u0000 ends the string early, which utf8proc cannot see). */
+static int utf8_ok(const char *s)
+{
+    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
+    utf8proc_ssize_t n = (utf8proc_ssize_t)strlen(s);
+    while (n > 0) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t k = utf8proc_iterate(p, n, &cp);
+        if (k <= 0)
+            return 0;
+        p += k;
+        n -= k;
+    }
+    return 1;
+}
+
 static int fail(adapter_parse *out, int status, const char *msg)
 {
     out->status = status;
@@ -140,6 +173,12 @@ static int zalo_parse_inbound(const hl_config *cfg, const adapter_http_in *in, a
         cJSON_Delete(root);
         return fail(out, 401, "bad X-ZEvent-Signature");
     }
+    /* A raw NUL would cut the text short where C strings end: refused, as
+     * the daemon's own JSON routes do. */
+    if (memchr(raw, '\0', rl) || escaped_nul(raw, rl)) {
+        cJSON_Delete(root);
+        return fail(out, 400, "NUL byte in body");
+    }
     /* Signed, but for another app: a webhook pointed at the wrong OA. */
     if (strcmp(app_id, cfg->zalo.app_id) != 0) {
         cJSON_Delete(root);
@@ -176,6 +215,10 @@ static int zalo_parse_inbound(const hl_config *cfg, const adapter_http_in *in, a
         } else {
             ev->kind = AD_MEDIA;
             snprintf(ev->media_type, sizeof ev->media_type, "%s", kind);
+        }
+        if (cJSON_IsString(text) && text->valuestring && !utf8_ok(text->valuestring)) {
+            cJSON_Delete(root);
+            return fail(out, 400, "message.text is not valid UTF-8");
         }
         if (cJSON_IsString(text) && text->valuestring) {
             ev->text = strdup(text->valuestring);
