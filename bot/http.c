@@ -128,6 +128,22 @@ char *http_body(struct evhttp_request *req, size_t *len)
     return buf;
 }
 
+/* 1 when s holds the JSON escape \u0000 (a backslash that is not itself
+ * escaped, then u0000 in any case). */
+static int json_escaped_nul(const char *s)
+{
+    for (const char *p = strchr(s, '\\'); p; p = strchr(p, '\\')) {
+        if (p[1] == '\\') {
+            p += 2;
+            continue;
+        }
+        if ((p[1] == 'u' || p[1] == 'U') && strncmp(p + 2, "0000", 4) == 0)
+            return 1;
+        p++;
+    }
+    return 0;
+}
+
 cJSON *http_json_body(struct evhttp_request *req)
 {
     const char *ct = http_header(req, "Content-Type");
@@ -144,6 +160,13 @@ cJSON *http_json_body(struct evhttp_request *req)
     if (strlen(body) != len) {
         free(body);
         http_reply_error(req, 400, "NUL byte in body");
+        return NULL;
+    }
+    /* cJSON decodes \u0000 into a NUL that ends the C string: "a\u0000b"
+     * would be stored as "a".  Refused, like a raw NUL. */
+    if (json_escaped_nul(body)) {
+        free(body);
+        http_reply_error(req, 400, "NUL character (\\u0000) in body");
         return NULL;
     }
     cJSON *j = cJSON_ParseWithLength(body, len);
