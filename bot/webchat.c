@@ -11,6 +11,7 @@
 #include "bot/log.h"
 #include "bot/pipeline.h"
 
+#include <errno.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 #include <stdio.h>
@@ -196,8 +197,9 @@ static void handle_poll(struct evhttp_request *req, hl_app *app, const char *tai
     }
     char *after_s = http_query(req, "after");
     char *end = NULL;
+    errno = 0;
     long long after = after_s ? strtoll(after_s, &end, 10) : 0;
-    int bad = after_s && (!*after_s || *end || after < 0);
+    int bad = after_s && (!*after_s || *end || after < 0 || errno == ERANGE);
     free(after_s);
     if (bad) {
         http_reply_error(req, 400, "after: expected a non-negative integer");
