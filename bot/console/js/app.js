@@ -71,12 +71,13 @@ function openEvents() {
   es.onopen = () => { setLive('on'); emit('reconnect', null); };
   es.onerror = () => {
     setLive('connecting');
-    // A closed stream (e.g. session expired): probe the session, retry later.
+    // A closed stream (the session ended, or the server refused): probe the
+    // session now (a 401 goes to the login page), else retry a bit later.
     if (es.readyState === EventSource.CLOSED) {
-      setTimeout(async () => {
-        if (state.events !== es) return;
-        try { await api.get('/api/me'); openEvents(); } catch { /* 401 -> login */ }
-      }, 5000);
+      (async () => {
+        try { await api.get('/api/me'); } catch (e) { if (e.status === 401) return; }
+        setTimeout(() => { if (state.events === es) openEvents(); }, 3000);
+      })();
     }
   };
   for (const type of ['case', 'message']) {
