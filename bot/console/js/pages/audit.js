@@ -5,7 +5,7 @@ import * as api from '../api.js';
 const ACTIONS = {
   login: 'Đăng nhập', logout: 'Đăng xuất',
   'entry.create': 'Thêm mục', 'entry.update': 'Sửa mục', 'entry.delete': 'Xóa mục',
-  'entries.import': 'Nhập tệp', import: 'Nhập tệp',
+  'entries.import': 'Nhập tệp', 'kb.import': 'Nhập tệp', import: 'Nhập tệp', 'user.update': 'Sửa người dùng', 'admin.create': 'Tạo quản trị viên đầu tiên',
   'settings.update': 'Sửa cài đặt', 'lexicon.update': 'Sửa từ điển',
   'user.create': 'Thêm người dùng', 'user.add': 'Thêm người dùng', 'user.passwd': 'Đổi mật khẩu',
   'proposal.accept': 'Chấp nhận đề xuất', 'proposal.reject': 'Từ chối đề xuất',
