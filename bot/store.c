@@ -21,6 +21,7 @@ struct store {
     sqlite3 *db;
     struct {
         const char *sql;    /* owned copy */
+        const char *key;    /* the caller's pointer: module SQL is a static literal */
         sqlite3_stmt *st;
     } cache[STMT_CACHE];
     size_t n_cache;
@@ -342,12 +343,20 @@ void store_close(store *s)
 
 sqlite3_stmt *store_stmt(store *s, const char *sql)
 {
-    for (size_t i = 0; i < s->n_cache; i++) {
-        if (s->cache[i].sql == sql || strcmp(s->cache[i].sql, sql) == 0) {
-            sqlite3_reset(s->cache[i].st);
-            sqlite3_clear_bindings(s->cache[i].st);
-            return s->cache[i].st;
-        }
+    /* By address first (pointer compares and one confirming strcmp, where
+     * comparing the text with every cached statement cost 5% of the daemon's
+     * time under load), then by text for SQL that lives elsewhere. */
+    size_t hit = s->n_cache;
+    for (size_t i = 0; i < s->n_cache && hit == s->n_cache; i++)
+        if (s->cache[i].key == sql && strcmp(s->cache[i].sql, sql) == 0)
+            hit = i;
+    for (size_t i = 0; i < s->n_cache && hit == s->n_cache; i++)
+        if (strcmp(s->cache[i].sql, sql) == 0)
+            hit = i;
+    if (hit < s->n_cache) {
+        sqlite3_reset(s->cache[hit].st);
+        sqlite3_clear_bindings(s->cache[hit].st);
+        return s->cache[hit].st;
     }
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
@@ -368,6 +377,7 @@ sqlite3_stmt *store_stmt(store *s, const char *sql)
         return NULL;
     }
     s->cache[s->n_cache].sql = copy;
+    s->cache[s->n_cache].key = sql;
     s->cache[s->n_cache].st = st;
     s->n_cache++;
     return st;
