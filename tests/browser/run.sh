@@ -59,8 +59,12 @@ build/hotline serve --config "$tmp/hotline.json" >"$tmp/daemon.log" 2>&1 &
 pid=$!
 
 url="http://127.0.0.1:$port"
-for _ in $(seq 100); do
-    if curl -fsS "$url/healthz" >/dev/null 2>&1; then break; fi
+ready=0
+for _ in $(seq 150); do
+    if python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' "$url/healthz" 2>/dev/null; then
+        ready=1
+        break
+    fi
     if ! kill -0 "$pid" 2>/dev/null; then
         echo "browser test: the daemon exited at start" >&2
         cat "$tmp/daemon.log" >&2
@@ -68,6 +72,11 @@ for _ in $(seq 100); do
     fi
     sleep 0.1
 done
+if [ "$ready" != 1 ]; then
+    echo "browser test: the daemon does not answer $url/healthz" >&2
+    cat "$tmp/daemon.log" >&2
+    exit 1
+fi
 
 status=0
 HOTLINE_URL="$url" \
