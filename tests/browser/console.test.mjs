@@ -151,6 +151,10 @@ try {
       'Hỏi thủ tục đổi tên đường phố nhà tôi thế nào?',
       'Cho tôi hỏi vé xe buýt tháng mua ở đâu?',
       'Xin chào, tôi có câu hỏi về con mèo',
+      'Đăng ký tham gia câu lạc bộ dưỡng sinh cho người cao tuổi ở đâu?',
+      'Hồ sơ xin học bổng cho con cần giấy tờ gì?',
+      'Ở đâu cho thuê sân bóng đá mini giá rẻ?',
+      'Làm thế nào để đăng ký thi bằng lái tàu thủy?',
     ];
     let fallback = null;
     for (const text of pool) {
