@@ -359,6 +359,16 @@ static int make_postings(builder *b)
         k->posts[i].wf = fp ? fp->w : o->w;
     }
     k->idf_unknown = log(1.0 + (N + 0.5) / 0.5);
+    /* Documents' term weights are final once the idf is known. */
+    k->doc_all = calloc(k->ndocs ? k->ndocs : 1, sizeof *k->doc_all);
+    if (!k->doc_all)
+        return -1;
+    for (size_t d = 0; d < k->ndocs; d++)
+        for (uint32_t i = k->doc_off[d]; i < k->doc_off[d + 1]; i++) {
+            const kb_termrec *tr = &k->term[k->dterm[i]];
+            k->dweight[i] *= tr->idf * (float)(tr->bigram ? KB_BIGRAM_FACTOR : 1.0);
+            k->doc_all[d] += k->dweight[i];
+        }
     return 0;
 }
 
@@ -418,6 +428,7 @@ void kb_free(kb *k)
     free(k->doc_off);
     free(k->dterm);
     free(k->dweight);
+    free(k->doc_all);
     free(k);
 }
 

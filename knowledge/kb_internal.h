@@ -23,6 +23,9 @@ double kb_tune(const char *name, double def);
 #define KB_TUNABLE(name, def) (def)
 #endif
 
+/* A bigram's importance relative to its idf: its syllables count too. */
+#define KB_BIGRAM_FACTOR KB_TUNABLE(BIGRAM_FACTOR, 0.6)
+
 /* ---- map.c: string -> uint32 open-addressing hash ---------------------- */
 
 /* Keys are copied into an arena owned by the map; values are caller data
@@ -32,6 +35,7 @@ typedef struct kb_map {
     uint32_t *slots;      /* 0 = empty, else key number + 1 */
     size_t nslots;        /* power of two */
     char **keys;          /* key number -> key */
+    uint32_t *hashes;     /* key number -> its hash (compared before the key) */
     uint32_t *vals;
     size_t n, cap;
 } kb_map;
@@ -140,7 +144,8 @@ struct kb {
      * document d's terms are dterm[doc_off[d] .. doc_off[d+1]). */
     uint32_t *doc_first, *doc_off;
     uint32_t *dterm;
-    float *dweight;       /* lexicon weight of the term in that document */
+    float *dweight;       /* the term's weight there: idf x lexicon weight (x bigram factor) */
+    float *doc_all;       /* document d's total weight */
     size_t ndocs, ndterms;
 };
 

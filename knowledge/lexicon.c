@@ -56,18 +56,21 @@ typedef struct lex_rule {
     uint32_t next;        /* 1 + another rule with the same folded key, or 0 */
 } lex_rule;
 
-/* Phrase tables share one layout: phrase key -> rule number, and the first
- * syllable -> longest phrase starting with it (so most syllables cost one
- * lookup). */
+/* A phrase table: phrase key -> rule number.  Which tables have phrases
+ * starting with a given syllable, and of which lengths, is kept in one map
+ * for all three (l->firsts: per table a byte, bit n-1 for length n), so
+ * that most syllables of a message cost a single lookup and the others
+ * only try the lengths that exist. */
 typedef struct lex_table {
     kb_map phrases;
-    kb_map firsts;
+    int shift;            /* this table's byte in l->firsts values */
 } lex_table;
 
 struct kb_lexicon {
     char *source;         /* the JSON text, kept for kb_lexicon_dup */
     size_t source_len;
     lex_table rewrite, weights, human;
+    kb_map firsts;        /* first syllable -> longest phrase per table */
     kb_map units;         /* unit after a number -> rule */
     lex_rule *rules;
     size_t nrules, caprules;
@@ -77,7 +80,6 @@ struct kb_lexicon {
 static void table_free(lex_table *t)
 {
     kb_map_free(&t->phrases);
-    kb_map_free(&t->firsts);
 }
 
 void kb_lexicon_free(kb_lexicon *l)
@@ -87,6 +89,7 @@ void kb_lexicon_free(kb_lexicon *l)
     table_free(&l->rewrite);
     table_free(&l->weights);
     table_free(&l->human);
+    kb_map_free(&l->firsts);
     kb_map_free(&l->units);
     free(l->rules);
     kb_toks_free(&l->targets);
@@ -145,10 +148,11 @@ static int table_put(kb_lexicon *l, lex_table *t, const kb_tok *p, size_t n, uin
         l->rules[rule].next = prev + 1;
     if (kb_map_put(&t->phrases, key, klen, rule) < 0)
         return -1;
-    uint32_t longest = 0;
+    uint32_t packed = 0;
     size_t flen = strlen(p[0].fold);
-    kb_map_get(&t->firsts, p[0].fold, flen, &longest);
-    if (n > longest && kb_map_put(&t->firsts, p[0].fold, flen, (uint32_t)n) < 0)
+    kb_map_get(&l->firsts, p[0].fold, flen, &packed);
+    uint32_t bit = 1u << (t->shift + n - 1);
+    if (!(packed & bit) && kb_map_put(&l->firsts, p[0].fold, flen, packed | bit) < 0)
         return -1;
     return 0;
 }
@@ -185,14 +189,20 @@ static int exact_marks(const kb_lexicon *l, const lex_rule *r, const kb_tok *in)
 /* Finds the longest phrase of table t starting at in[i]; returns its length
  * in syllables (0: none) and its rule in *rule. */
 static size_t table_match(const kb_lexicon *l, const lex_table *t, const kb_tok *in, size_t n, size_t i,
-                          uint32_t *rule)
+                          uint32_t *rule, const uint32_t *firsts)
 {
-    uint32_t longest;
-    if (t->firsts.n == 0 || !kb_map_get(&t->firsts, in[i].fold, strlen(in[i].fold), &longest))
+    uint32_t packed;
+    if (firsts)
+        packed = firsts[i];
+    else if (!kb_map_get(&l->firsts, in[i].fold, strlen(in[i].fold), &packed))
+        return 0;
+    uint32_t lens = (packed >> t->shift) & 0xff;
+    if (lens == 0)
         return 0;
     char key[KB_LEX_MAXLEN * (KB_TOKLEN + 1) + 1];
-    size_t max = n - i < longest ? n - i : longest;
-    for (size_t len = max; len >= 1; len--) {
+    for (size_t len = KB_LEX_MAXLEN; len >= 1; len--) {
+        if (!(lens & (1u << (len - 1))) || len > n - i)
+            continue;
         size_t klen = phrase_key(in + i, len, key, sizeof key);
         uint32_t r;
         if (!klen || !kb_map_get(&t->phrases, key, klen, &r))
@@ -224,7 +234,7 @@ static int rewrite(const kb_lexicon *l, const kb_toks *in, kb_toks *out)
         if (l && in->v[i].unit && kb_map_get(&l->units, in->v[i].fold, strlen(in->v[i].fold), &rule))
             len = 1;
         else if (l)
-            len = table_match(l, &l->rewrite, in->v, in->n, i, &rule);
+            len = table_match(l, &l->rewrite, in->v, in->n, i, &rule, NULL);
         if (len == 0) {
             if (kb_toks_push(out, &in->v[i]) < 0)
                 return -1;
@@ -262,9 +272,17 @@ int kb_lexicon_apply(const kb_lexicon *l, const kb_toks *in, kb_toks *out)
         return -1;
     if (!l)
         return 0;
+    /* One lookup per syllable tells both passes below where a phrase may
+     * start. */
+    uint32_t stack[KB_MAXTOKS], *firsts = out->n <= KB_MAXTOKS ? stack : malloc(out->n * sizeof *firsts);
+    if (!firsts)
+        return -1;
+    for (size_t i = 0; i < out->n; i++)
+        if (!kb_map_get(&l->firsts, out->v[i].fold, strlen(out->v[i].fold), &firsts[i]))
+            firsts[i] = 0;
     for (size_t i = 0; i < out->n;) {
         uint32_t rule;
-        size_t len = table_match(l, &l->weights, out->v, out->n, i, &rule);
+        size_t len = table_match(l, &l->weights, out->v, out->n, i, &rule, firsts);
         if (len == 0) {
             i++;
             continue;
@@ -275,7 +293,7 @@ int kb_lexicon_apply(const kb_lexicon *l, const kb_toks *in, kb_toks *out)
     }
     for (size_t i = 0; i < out->n;) {
         uint32_t rule;
-        size_t len = table_match(l, &l->human, out->v, out->n, i, &rule);
+        size_t len = table_match(l, &l->human, out->v, out->n, i, &rule, firsts);
         if (len == 0) {
             i++;
             continue;
@@ -284,6 +302,8 @@ int kb_lexicon_apply(const kb_lexicon *l, const kb_toks *in, kb_toks *out)
             out->v[j].human = rule + 1;
         i += len;
     }
+    if (firsts != stack)
+        free(firsts);
     return 0;
 }
 
@@ -470,6 +490,9 @@ kb_lexicon *kb_lexicon_from_json(const char *text, size_t len, char *err, size_t
         snprintf(err, errlen, "lexicon: out of memory");
         goto fail;
     }
+    l->rewrite.shift = 0;
+    l->weights.shift = 8;
+    l->human.shift = 16;
     memcpy(l->source, text, len);
     l->source[len] = '\0';
     l->source_len = len;

@@ -31,6 +31,7 @@ void kb_map_free(kb_map *m)
     for (size_t i = 0; i < m->n; i++)
         free(m->keys[i]);
     free(m->keys);
+    free(m->hashes);
     free(m->vals);
     free(m->slots);
     memset(m, 0, sizeof *m);
@@ -46,11 +47,12 @@ int kb_map_get(const kb_map *m, const char *key, size_t klen, uint32_t *val)
     if (m->nslots == 0)
         return 0;
     size_t mask = m->nslots - 1;
-    for (size_t i = (size_t)kb_hash(key, klen) & mask;; i = (i + 1) & mask) {
+    uint64_t h = kb_hash(key, klen);
+    for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
         uint32_t s = m->slots[i];
         if (s == 0)
             return 0;
-        if (key_eq(m->keys[s - 1], key, klen)) {
+        if (m->hashes[s - 1] == (uint32_t)h && key_eq(m->keys[s - 1], key, klen)) {
             if (val)
                 *val = m->vals[s - 1];
             return 1;
@@ -66,7 +68,7 @@ static int grow(kb_map *m)
     if (!slots)
         return -1;
     for (size_t k = 0; k < m->n; k++) {
-        size_t i = (size_t)kb_hash(m->keys[k], strlen(m->keys[k])) & (ns - 1);
+        size_t i = (size_t)m->hashes[k] & (ns - 1);
         while (slots[i])
             i = (i + 1) & (ns - 1);
         slots[i] = (uint32_t)(k + 1);
@@ -82,7 +84,8 @@ int kb_map_put(kb_map *m, const char *key, size_t klen, uint32_t val)
     if ((m->n + 1) * 2 > m->nslots && grow(m) < 0)
         return -1;
     size_t mask = m->nslots - 1;
-    size_t i = (size_t)kb_hash(key, klen) & mask;
+    uint64_t h = kb_hash(key, klen);
+    size_t i = (size_t)h & mask;
     for (; m->slots[i]; i = (i + 1) & mask) {
         uint32_t s = m->slots[i];
         if (key_eq(m->keys[s - 1], key, klen)) {
@@ -100,6 +103,10 @@ int kb_map_put(kb_map *m, const char *key, size_t klen, uint32_t val)
         if (!vals)
             return -1;
         m->vals = vals;
+        uint32_t *hs = realloc(m->hashes, nc * sizeof *hs);
+        if (!hs)
+            return -1;
+        m->hashes = hs;
         m->cap = nc;
     }
     char *k = malloc(klen + 1);
@@ -108,6 +115,7 @@ int kb_map_put(kb_map *m, const char *key, size_t klen, uint32_t val)
     memcpy(k, key, klen);
     k[klen] = '\0';
     m->keys[m->n] = k;
+    m->hashes[m->n] = (uint32_t)h;
     m->vals[m->n] = val;
     m->slots[i] = (uint32_t)(m->n + 1);
     m->n++;

@@ -45,13 +45,15 @@ double kb_tune(const char *name, double def)
 
 /* Tuning, chosen on the development sets (see knowledge/README.md). */
 #define EXACT_PENALTY KB_TUNABLE(EXACT_PENALTY, 0.8)     /* folded-only match of a term typed with marks */
-#define BIGRAM_FACTOR KB_TUNABLE(BIGRAM_FACTOR, 0.6)     /* bigram importance relative to its idf */
+#define BIGRAM_FACTOR KB_BIGRAM_FACTOR
 #define UNKNOWN_FACTOR KB_TUNABLE(UNKNOWN_FACTOR, 0.6)    /* a syllable no entry has, relative to the rarest known one */
 #define NUMBER_FACTOR KB_TUNABLE(NUMBER_FACTOR, 0.25)    /* an unknown number (house number, date) */
 #define KNOWN_NUMBER KB_TUNABLE(KNOWN_NUMBER, 0.5)   /* a number some entry has: often a coincidence */
 #define MIN_SCORE KB_TUNABLE(MIN_SCORE, 2.0)   /* less than one telling word matched: nothing matched */
 #define MIN_INFO KB_TUNABLE(MIN_INFO, 1.0)          /* below this informative weight there is no question */
 #define POOL 12
+#define POOL_DOC 6            /* of which document coverage is measured */
+#define DEFER_MIN 1000        /* postings under which a term is always walked */
 #define RANK_MCOV KB_TUNABLE(RANK_MCOV, 1.0)
 #define RANK_DCOV KB_TUNABLE(RANK_DCOV, 0.25)
 #define CONF_A KB_TUNABLE(CONF_A, 0.35)
@@ -79,22 +81,50 @@ typedef struct qterm {
     uint32_t ft;      /* folded term */
     int32_t xt;       /* exact term, -1 when the writer typed no marks or the corpus lacks it */
     double q;         /* importance in this message */
+    int deferred;     /* too common to walk: scored for pooled entries only */
 } qterm;
 
 /* Per-thread accumulators, one slot per entry, reset after each match by
  * walking the touched list: a kb may be shared by threads, and clearing
  * 10,000 slots per message would cost more than the match. */
 static _Thread_local struct {
-    double *score, *cov;
+    float *score, *cov;
     uint32_t *touched;
     size_t cap;
+    /* per term: stamp == gen when the term is in the current message, and
+     * then its place in the message's term list */
+    uint32_t *tstamp, *tslot;
+    size_t tcap;
+    uint32_t gen;
 } S;
+
+static int scratch_terms(size_t n)
+{
+    if (n > S.tcap) {
+        uint32_t *st = calloc(n, sizeof *st), *sl = malloc(n * sizeof *sl);
+        if (!st || !sl) {
+            free(st);
+            free(sl);
+            return -1;
+        }
+        free(S.tstamp);
+        free(S.tslot);
+        S.tstamp = st;
+        S.tslot = sl;
+        S.tcap = n;
+    }
+    if (++S.gen == 0) {     /* wrapped: old stamps could look current */
+        memset(S.tstamp, 0, S.tcap * sizeof *S.tstamp);
+        S.gen = 1;
+    }
+    return 0;
+}
 
 static int scratch(size_t n)
 {
     if (n <= S.cap)
         return 0;
-    double *sc = calloc(n, sizeof *sc), *cv = calloc(n, sizeof *cv);
+    float *sc = calloc(n, sizeof *sc), *cv = calloc(n, sizeof *cv);
     uint32_t *t = malloc(n * sizeof *t);
     if (!sc || !cv || !t) {
         free(sc);
@@ -133,23 +163,28 @@ static double term_match(const kb *k, const qterm *t, uint32_t e, int *field, in
     return m;
 }
 
-static int cmp_term(const void *a, const void *b)
-{
-    const kb_term *x = a, *y = b;
-    return x->score < y->score ? 1 : x->score > y->score ? -1 : 0;
-}
-
-/* Fills the explanation of candidate c: which terms gave how much. */
+/* Fills the explanation of candidate c: which terms gave how much, the
+ * KB_MAX_TERMS largest first. */
 static void explain(const kb *k, const qterm *qt, size_t nq, uint32_t e, kb_candidate *c)
 {
-    kb_term all[2 * KB_MAXTOKS];
-    size_t n = 0;
-    for (size_t i = 0; i < nq && n < sizeof all / sizeof all[0]; i++) {
+    c->n_terms = 0;
+    for (size_t i = 0; i < nq; i++) {
         int field, exact;
         double m = term_match(k, &qt[i], e, &field, &exact);
         if (m <= 0)
             continue;
-        kb_term *t = &all[n++];
+        double sc = qt[i].q * m;
+        /* insertion into the short sorted list */
+        size_t pos = c->n_terms;
+        while (pos > 0 && c->terms[pos - 1].score < sc)
+            pos--;
+        if (pos >= KB_MAX_TERMS)
+            continue;
+        size_t last = c->n_terms < KB_MAX_TERMS ? c->n_terms : KB_MAX_TERMS - 1;
+        memmove(&c->terms[pos + 1], &c->terms[pos], (last - pos) * sizeof c->terms[0]);
+        if (c->n_terms < KB_MAX_TERMS)
+            c->n_terms++;
+        kb_term *t = &c->terms[pos];
         const char *key = k->terms.keys[qt[i].ft];
         size_t kl = strlen(key);
         if (kl >= sizeof t->term)
@@ -159,38 +194,25 @@ static void explain(const kb *k, const qterm *qt, size_t nq, uint32_t e, kb_cand
         strcpy(t->field, kb_field_names[field]);
         if (exact)
             strcat(t->field, "+exact");
-        t->score = qt[i].q * m;
+        t->score = sc;
     }
-    qsort(all, n, sizeof all[0], cmp_term);
-    c->n_terms = n < KB_MAX_TERMS ? n : KB_MAX_TERMS;
-    memcpy(c->terms, all, c->n_terms * sizeof all[0]);
-}
-
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return x < y ? -1 : x > y;
 }
 
 /* How much of entry e's own wording the message covers: for the question
  * and each variant, the idf mass of its terms that the message has, over
  * its whole idf mass; the best of them.  qs is the message's folded terms,
  * sorted. */
-static double doc_coverage(const kb *k, const uint32_t *qs, size_t nq, uint32_t e, const double *qw, double W,
-                           double *mdoc)
+static double doc_coverage(const kb *k, const qterm *qt, uint32_t e, double W, double *mdoc)
 {
     double best = 0;
     *mdoc = 0;
     for (uint32_t d = k->doc_first[e]; d < k->doc_first[e + 1]; d++) {
-        double have = 0, all = 0, msg = 0;
+        double have = 0, all = k->doc_all[d], msg = 0;
         for (uint32_t i = k->doc_off[d]; i < k->doc_off[d + 1]; i++) {
-            const kb_termrec *tr = &k->term[k->dterm[i]];
-            double w = tr->idf * k->dweight[i] * (tr->bigram ? BIGRAM_FACTOR : 1.0);
-            all += w;
-            const uint32_t *hit = bsearch(&k->dterm[i], qs, nq, sizeof *qs, cmp_u32);
-            if (hit) {
-                have += w;
-                msg += qw[hit - qs];
+            uint32_t t = k->dterm[i];
+            if (S.tstamp[t] == S.gen) {
+                have += k->dweight[i];
+                msg += qt[S.tslot[t]].q;
             }
         }
         if (msg / W > *mdoc)
@@ -234,13 +256,6 @@ static int entry_has_human(const kb *k, uint32_t e, uint32_t h)
     return 0;
 }
 
-static int seen_term(const qterm *qt, size_t nq, uint32_t ft)
-{
-    for (size_t i = 0; i < nq; i++)
-        if (qt[i].ft == ft)
-            return 1;
-    return 0;
-}
 
 int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
 {
@@ -260,12 +275,25 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
         kb_toks_free(&toks);
         return -1;
     }
+    if (scratch_terms(k->nterms) < 0) {
+        kb_toks_free(&toks);
+        return -1;
+    }
     size_t n = toks.n < KB_MAXTOKS ? toks.n : KB_MAXTOKS;
     uint32_t human = 0;
     qterm qt[2 * KB_MAXTOKS];
     size_t nq = 0;
     double W = 0;
     char key[2 * KB_TOKLEN + 24];
+    /* Unigrams first: a bigram can only be in the index when both of its
+     * syllables are, which spares most lookups of long messages. */
+    uint32_t uni[KB_MAXTOKS];
+    for (size_t i = 0; i < n; i++) {
+        const kb_tok *a = &toks.v[i];
+        size_t kl = kb_term_key(a, NULL, 0, key, sizeof key);
+        if (!kl || !kb_map_get(&k->terms, key, kl, &uni[i]))
+            uni[i] = UINT32_MAX;
+    }
     for (size_t i = 0; i < n; i++) {
         const kb_tok *a = &toks.v[i];
         if (!human)
@@ -273,7 +301,7 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
         for (int bi = 0; bi < 2; bi++) {
             const kb_tok *b = NULL;
             if (bi) {
-                if (i + 1 >= n)
+                if (i + 1 >= n || uni[i] == UINT32_MAX || uni[i + 1] == UINT32_MAX)
                     break;
                 b = &toks.v[i + 1];
             }
@@ -282,17 +310,20 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
                 wgt = b->weight;
             if (wgt <= 0)
                 continue;
-            uint32_t ft;
-            size_t kl = kb_term_key(a, b, 0, key, sizeof key);
-            if (!kl)
-                continue;
-            if (!kb_map_get(&k->terms, key, kl, &ft)) {
-                if (!b)
-                    W += k->idf_unknown * UNKNOWN_FACTOR * wgt * (a->number ? NUMBER_FACTOR : 1.0);
+            uint32_t ft = uni[i];
+            size_t kl;
+            if (b) {
+                kl = kb_term_key(a, b, 0, key, sizeof key);
+                if (!kl || !kb_map_get(&k->terms, key, kl, &ft))
+                    continue;
+            } else if (ft == UINT32_MAX) {
+                W += k->idf_unknown * UNKNOWN_FACTOR * wgt * (a->number ? NUMBER_FACTOR : 1.0);
                 continue;
             }
-            if (seen_term(qt, nq, ft))
+            if (S.tstamp[ft] == S.gen)
                 continue;
+            S.tstamp[ft] = S.gen;
+            S.tslot[ft] = (uint32_t)nq;
             qterm *t = &qt[nq++];
             t->ft = ft;
             t->xt = -1;
@@ -310,9 +341,26 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
         return 0;
     if (scratch(k->n) < 0)
         return -1;
+    /* Terms that most entries have ("ở", "không") would cost a walk over
+     * most of a large corpus for little weight: in a big corpus they are
+     * left out of choosing the pool and added for the pooled entries only.
+     * At least one term (the rarest) is always walked. */
+    size_t defer_over = k->n / 10 > DEFER_MIN ? k->n / 10 : DEFER_MIN;
+    int walked = 0;
+    size_t rarest = 0;
+    for (size_t i = 0; i < nq; i++) {
+        qt[i].deferred = k->term[qt[i].ft].n > defer_over;
+        walked |= !qt[i].deferred;
+        if (k->term[qt[i].ft].n < k->term[qt[rarest].ft].n)
+            rarest = i;
+    }
+    if (!walked)
+        qt[rarest].deferred = 0;
     size_t ntouched = 0;
     for (size_t i = 0; i < nq; i++) {
         const qterm *t = &qt[i];
+        if (t->deferred)
+            continue;
         const kb_termrec *tr = &k->term[t->ft];
         double pen = t->xt >= 0 ? EXACT_PENALTY : 1.0;
         for (uint32_t j = 0; j < tr->n; j++) {
@@ -320,8 +368,8 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
             double m = po->w * pen;
             if (S.score[po->entry] == 0)
                 S.touched[ntouched++] = po->entry;
-            S.score[po->entry] += t->q * m;
-            S.cov[po->entry] += t->q * (m < 1 ? m : 1);
+            S.score[po->entry] += (float)(t->q * m);
+            S.cov[po->entry] += (float)(t->q * (m < 1 ? m : 1));
         }
         if (t->xt < 0)
             continue;
@@ -329,8 +377,8 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
         for (uint32_t j = 0; j < xr->n; j++) {
             const kb_post *po = &k->posts[xr->off + j];
             double old = po->wf * pen, m = po->w > old ? po->w : old;
-            S.score[po->entry] += t->q * (m - old);
-            S.cov[po->entry] += t->q * ((m < 1 ? m : 1) - (old < 1 ? old : 1));
+            S.score[po->entry] += (float)(t->q * (m - old));
+            S.cov[po->entry] += (float)(t->q * ((m < 1 ? m : 1) - (old < 1 ? old : 1)));
         }
     }
     /* A pool of the best entries by raw score; they are then re-ranked with
@@ -351,26 +399,37 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
         if (ntop < POOL)
             ntop++;
     }
-    uint32_t qs[2 * KB_MAXTOKS];
-    double qw[2 * KB_MAXTOKS];
-    for (size_t i = 0; i < nq; i++)
-        qs[i] = qt[i].ft;
-    qsort(qs, nq, sizeof qs[0], cmp_u32);
-    for (size_t i = 0; i < nq; i++)
-        for (size_t j = 0; j < nq; j++)
-            if (qt[j].ft == qs[i])
-                qw[i] = qt[j].q;
     pooled pool[POOL];
-    double smax = ntop ? S.score[top[0]] : 1;
     for (size_t i = 0; i < ntop; i++) {
         pooled *c = &pool[i];
         c->e = top[i];
         c->score = S.score[top[i]];
-        c->mcov = S.cov[top[i]] / W;
+        double cov = S.cov[top[i]];
+        for (size_t j = 0; j < nq; j++) {
+            if (!qt[j].deferred)
+                continue;
+            int field, exact;
+            double m = term_match(k, &qt[j], top[i], &field, &exact);
+            c->score += qt[j].q * m;
+            cov += qt[j].q * (m < 1 ? m : 1);
+        }
+        c->mcov = cov / W;
         if (c->mcov > 1)
             c->mcov = 1;
-        c->dcov = doc_coverage(k, qs, nq, top[i], qw, W, &c->mdoc);
-        c->rank = c->score / smax + RANK_MCOV * c->mcov + RANK_DCOV * c->dcov;
+        c->dcov = c->mdoc = 0;
+    }
+    double smax = 0;
+    for (size_t i = 0; i < ntop; i++)
+        if (pool[i].score > smax)
+            smax = pool[i].score;
+    /* Document coverage costs a look at every term of the entry's question
+     * and variants: only for the few that can still come first. */
+    for (size_t i = 0; i < ntop; i++)
+        pool[i].rank = pool[i].score / smax + RANK_MCOV * pool[i].mcov;
+    qsort(pool, ntop, sizeof pool[0], cmp_pooled);
+    for (size_t i = 0; i < ntop && i < POOL_DOC; i++) {
+        pool[i].dcov = doc_coverage(k, qt, pool[i].e, W, &pool[i].mdoc);
+        pool[i].rank += RANK_DCOV * pool[i].dcov;
     }
     qsort(pool, ntop, sizeof pool[0], cmp_pooled);
     #ifdef KB_TUNING

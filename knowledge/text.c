@@ -218,10 +218,25 @@ int kb_tokenize(const char *text, size_t len, kb_toks *t)
     if (!text)
         return -1;
     utf8proc_uint8_t *buf = NULL;
-    utf8proc_ssize_t n = utf8proc_map_custom((const utf8proc_uint8_t *)text, (utf8proc_ssize_t)len, &buf,
-        UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_IGNORE, to_dstroke, NULL);
-    if (n < 0)
-        return -1;
+    utf8proc_ssize_t n;
+    /* Most SMS are plain ASCII: then decomposing is the identity and case
+     * folding is tolower, and utf8proc is skipped. */
+    size_t i = 0;
+    while (i < len && (unsigned char)text[i] < 0x80 && text[i] != '\0')
+        i++;
+    if (i == len) {
+        if (!(buf = malloc(len + 1)))
+            return -1;
+        for (i = 0; i < len; i++)
+            buf[i] = (utf8proc_uint8_t)(text[i] >= 'A' && text[i] <= 'Z' ? text[i] + 32 : text[i]);
+        buf[len] = 0;
+        n = (utf8proc_ssize_t)len;
+    } else {
+        n = utf8proc_map_custom((const utf8proc_uint8_t *)text, (utf8proc_ssize_t)len, &buf,
+            UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_IGNORE, to_dstroke, NULL);
+        if (n < 0)
+            return -1;
+    }
     size_t start = t->n;
     int had_marks = t->has_marks;
     tokbuild b;
@@ -230,11 +245,19 @@ int kb_tokenize(const char *text, size_t len, kb_toks *t)
     int rc = 0;
     while (r < n && rc == 0) {
         utf8proc_int32_t cp;
-        utf8proc_ssize_t k = utf8proc_iterate(buf + r, n - r, &cp);
-        if (k <= 0)
-            break;
+        utf8proc_ssize_t k = 1;
+        utf8proc_category_t cat;
+        if (buf[r] < 0x80) {
+            cp = buf[r];
+            cat = (cp >= 'a' && cp <= 'z') ? UTF8PROC_CATEGORY_LL
+                  : (cp >= '0' && cp <= '9') ? UTF8PROC_CATEGORY_ND : UTF8PROC_CATEGORY_PO;
+        } else {
+            k = utf8proc_iterate(buf + r, n - r, &cp);
+            if (k <= 0)
+                break;
+            cat = utf8proc_category(cp);
+        }
         r += k;
-        utf8proc_category_t cat = utf8proc_category(cp);
         if (is_word_cat(cat)) {
             int dig = cp >= '0' && cp <= '9';
             /* "76t", "18th", "3mui", "1h30": a number glued to a unit or a
