@@ -87,6 +87,8 @@ export default {
       st.seen = new Set(cases.map((c) => c.id));
       st.cases = cases.map((c) => ({ ...c, _base: waitingBase(c, fetchedAt) }));
       renderList(fresh);
+      const freshOpen = cases.filter((c) => fresh.has(c.id) && c.status === 'open').length;
+      if (freshOpen) ctx.toast(freshOpen === 1 ? 'Có hồ sơ mới trong hàng chờ.' : `Có ${freshOpen} hồ sơ mới trong hàng chờ.`);
     }
     const reloadList = debounce(loadList, 150);
 
