@@ -248,8 +248,11 @@ export default {
       const ta = h('textarea', { id: 'reply-text', testid: 'reply-text', rows: 5, dataset: { caseId: String(c.id) }, placeholder: canReply ? 'Nhập câu trả lời cho công dân… (Ctrl+Enter để gửi)' : 'Hồ sơ đang do người khác xử lý.',
         disabled: !canReply, 'aria-label': 'Nội dung trả lời',
         onkeydown: (e) => { if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); sendReply(); } },
-        oninput: () => { st.replyDrafts.set(c.id, ta.value); updateCounter(); } });
+        oninput: () => { st.replyDrafts.set(c.id, ta.value); updateCounter(); grow(); } });
       ta.value = st.replyDrafts.get(c.id) || '';
+      // The box grows with its text (up to about 16 lines), then scrolls.
+      const grow = () => { ta.style.height = 'auto'; ta.style.height = `${Math.min(Math.max(ta.scrollHeight + 2, 120), 380)}px`; };
+      requestAnimationFrame(grow);
       const counter = h('span', { class: 'counter', id: 'reply-counter', testid: 'reply-counter', 'aria-live': 'polite' });
       const sendBtn = h('button', { type: 'button', class: 'btn btn-primary', id: 'reply-send', testid: 'reply-send', disabled: !canReply, onclick: sendReply }, 'Gửi trả lời');
       const reply = c.status === 'resolved'
@@ -280,6 +283,7 @@ export default {
         ta.value = cur.trim() === '' ? text : cur.slice(0, start) + text + cur.slice(end);
         st.replyDrafts.set(c.id, ta.value);
         ta.focus();
+        grow();
         updateCounter();
         ctx.toast('Đã chèn gợi ý vào ô trả lời. Hãy đọc lại trước khi gửi.');
       }
