@@ -236,7 +236,9 @@ static int add_text(builder *b, uint32_t e, const char *text, int f, float w, kb
                 if (tw > 0 && doc_term(b, ft, tw) < 0)
                     return -1;
             }
-            kl = kb_term_key(&toks->v[i], nx, 1, key, sizeof key);
+            /* The answer counts for little: its exact forms are not kept
+             * (they would be a third of a large index). */
+            kl = f == KB_F_ANSWER ? 0 : kb_term_key(&toks->v[i], nx, 1, key, sizeof key);
             if (kl && (term_id(b, key, kl, bi, 1, &xt) < 0 || note(b, e, xt, ft, tw, f) < 0))
                 return -1;
         }
@@ -250,26 +252,6 @@ static int cmp_occ(const void *x, const void *y)
     if (a->term != b->term)
         return a->term < b->term ? -1 : 1;
     return a->entry < b->entry ? -1 : a->entry > b->entry;
-}
-
-/* Finds entry e's weight in a term's postings (binary search). */
-static const kb_post *find_post(const kb *k, uint32_t term, uint32_t e)
-{
-    const kb_post *p = k->posts + k->term[term].off;
-    size_t lo = 0, hi = k->term[term].n;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (p[mid].entry < e)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < k->term[term].n && p[lo].entry == e ? &p[lo] : NULL;
-}
-
-const kb_post *kb_find_post(const kb *k, uint32_t term, uint32_t e)
-{
-    return find_post(k, term, e);
 }
 
 /* Remembers which "human" phrases entry e's own text contains. */
@@ -325,14 +307,28 @@ out:
     return rc;
 }
 
-/* Sorts the occurrences into postings and computes each term's idf. */
+static uint16_t q16(float w)
+{
+    float x = w * KB_WSCALE + 0.5f;
+    return (uint16_t)(x > 65535.0f ? 65535.0f : x);
+}
+
+static uint8_t q8(float w)
+{
+    float x = w * KB_WFSCALE + 0.5f;
+    return (uint8_t)(x > 255.0f ? 255.0f : x);
+}
+
+/* Sorts the occurrences into postings (and the forward index) and computes
+ * each term's idf. */
 static int make_postings(builder *b)
 {
     kb *k = b->k;
-    if (b->nocc)   /* qsort(NULL, 0) is undefined (a corpus with no terms) */
-        qsort(b->occ, b->nocc, sizeof *b->occ, cmp_occ);
+    qsort(b->occ, b->nocc, sizeof *b->occ, cmp_occ);
     k->posts = malloc((b->nocc ? b->nocc : 1) * sizeof *k->posts);
-    if (!k->posts)
+    k->fwd = malloc((b->nocc ? b->nocc : 1) * sizeof *k->fwd);
+    k->fwd_off = calloc(k->n + 1, sizeof *k->fwd_off);
+    if (!k->posts || !k->fwd || !k->fwd_off)
         return -1;
     k->nposts = b->nocc;
     double N = (double)k->n;
@@ -343,7 +339,7 @@ static int make_postings(builder *b)
         double df = 0;
         for (; i < b->nocc && b->occ[i].term == t; i++) {
             const occ *o = &b->occ[i];
-            k->posts[i] = (kb_post){o->entry, o->w, 0.0f, o->field};
+            k->posts[i] = (kb_post){o->entry, q16(o->w), 0, o->field};
             df += o->field == KB_F_ANSWER ? DF_ANSWER : 1.0;
         }
         tr->n = (uint32_t)(i - tr->off);
@@ -355,9 +351,33 @@ static int make_postings(builder *b)
         const occ *o = &b->occ[i];
         if (!k->term[o->term].exact)
             continue;
-        const kb_post *fp = find_post(k, o->fterm, o->entry);
-        k->posts[i].wf = fp ? fp->w : o->w;
+        uint32_t lo = k->term[o->fterm].off, hi = lo + k->term[o->fterm].n;
+        while (lo < hi) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (k->posts[mid].entry < o->entry)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        float wf = lo < k->term[o->fterm].off + k->term[o->fterm].n && k->posts[lo].entry == o->entry
+                       ? k->posts[lo].w / KB_WSCALE : o->w;
+        k->posts[i].wf = q8(wf);
     }
+    /* The forward index: occurrences are sorted by term, so appending each
+     * to its entry's range keeps every range sorted by term. */
+    for (size_t i = 0; i < b->nocc; i++)
+        k->fwd_off[b->occ[i].entry + 1]++;
+    for (size_t e = 0; e < k->n; e++)
+        k->fwd_off[e + 1] += k->fwd_off[e];
+    uint32_t *fill = malloc((k->n ? k->n : 1) * sizeof *fill);
+    if (!fill)
+        return -1;
+    memcpy(fill, k->fwd_off, k->n * sizeof *fill);
+    for (size_t i = 0; i < b->nocc; i++) {
+        const occ *o = &b->occ[i];
+        k->fwd[fill[o->entry]++] = (kb_fwd){o->term, q16(o->w), o->field, 0};
+    }
+    free(fill);
     k->idf_unknown = log(1.0 + (N + 0.5) / 0.5);
     /* Documents' term weights are final once the idf is known. */
     k->doc_all = calloc(k->ndocs ? k->ndocs : 1, sizeof *k->doc_all);
@@ -424,6 +444,8 @@ void kb_free(kb *k)
     kb_map_free(&k->terms);
     free(k->term);
     free(k->posts);
+    free(k->fwd);
+    free(k->fwd_off);
     free(k->doc_first);
     free(k->doc_off);
     free(k->dterm);

@@ -50,7 +50,7 @@ uint64_t kb_hash(const char *s, size_t n);
 
 /* ---- text.c: normalisation and syllables -------------------------------- */
 
-#define KB_TOKLEN 40      /* bytes of a folded syllable we keep (longer: cut) */
+#define KB_TOKLEN 32      /* bytes of a folded syllable we keep (longer: cut) */
 #define KB_MAXTOKS 200    /* syllables of one message we look at */
 #define KB_HUMAN_MAX 4    /* "human" phrases remembered per entry */
 
@@ -110,12 +110,26 @@ int kb_entry_copy(kb_entry *dst, const kb_entry *src);
 enum { KB_F_QUESTION, KB_F_VARIANT, KB_F_KEYWORD, KB_F_TOPIC, KB_F_ANSWER, KB_F_COUNT };
 extern const char *const kb_field_names[KB_F_COUNT];
 
+/* Weights are stored in fixed point to keep a posting at 8 bytes: at
+ * 10,000 entries there are millions. */
+#define KB_WSCALE 40000.0f   /* w: 0 .. 1.6 */
+#define KB_WFSCALE 150.0f    /* wf: 0 .. 1.7 */
+
 typedef struct kb_post {
     uint32_t entry;
-    float w;              /* field weight of the best field holding the term */
-    float wf;             /* exact terms: the folded term's weight there */
+    uint16_t w;           /* field weight of the best field holding the term */
+    uint8_t wf;           /* exact terms: the folded term's weight there */
     uint8_t field;
 } kb_post;
+
+/* The forward index: each entry's terms sorted by term number, to rescore
+ * a few candidates without searching postings. */
+typedef struct kb_fwd {
+    uint32_t term;
+    uint16_t w;
+    uint8_t field;
+    uint8_t pad;
+} kb_fwd;
 
 typedef struct kb_termrec {
     float idf;
@@ -137,6 +151,8 @@ struct kb {
     size_t nterms;
     kb_post *posts;
     size_t nposts;
+    kb_fwd *fwd;          /* entry e's terms: fwd[fwd_off[e] .. fwd_off[e+1]) */
+    uint32_t *fwd_off;
     double idf_unknown;   /* weight of a syllable no entry has */
     /* The question and each variant as a "document": its distinct folded
      * terms, to measure how much of the entry's own wording a message
@@ -154,7 +170,5 @@ int kb_analyse(const kb_lexicon *lex, const char *text, kb_toks *out);
 /* Writes the index key of a unigram or bigram into buf; exact=1 uses the
  * exact forms.  Returns the key length, or 0 when there is no such key. */
 size_t kb_term_key(const kb_tok *a, const kb_tok *b, int exact, char *buf, size_t cap);
-/* Entry e's posting in a term's list, or NULL. */
-const kb_post *kb_find_post(const kb *k, uint32_t term, uint32_t e);
 
 #endif

@@ -53,7 +53,8 @@ double kb_tune(const char *name, double def)
 #define MIN_INFO KB_TUNABLE(MIN_INFO, 1.0)          /* below this informative weight there is no question */
 #define POOL 12
 #define POOL_DOC 6            /* of which document coverage is measured */
-#define DEFER_MIN 1000        /* postings under which a term is always walked */
+#define DEFER_MIN KB_TUNABLE(DEFER_MIN, 16)    /* postings under which a term is always walked */
+#define DEFER_DIV KB_TUNABLE(DEFER_DIV, 8)    /* or under this share of the corpus */
 #define RANK_MCOV KB_TUNABLE(RANK_MCOV, 1.0)
 #define RANK_DCOV KB_TUNABLE(RANK_DCOV, 0.25)
 #define CONF_A KB_TUNABLE(CONF_A, 0.35)
@@ -142,38 +143,58 @@ static int scratch(size_t n)
     return 0;
 }
 
-/* How well entry e matches term t: weight in [0, 1.3], field, exactness. */
-static double term_match(const kb *k, const qterm *t, uint32_t e, int *field, int *exact)
+#define XBIT 0x80000000u     /* tslot of an exact term */
+
+/* How well entry e matches each of the message's terms: m[i] in [0, 1.3]
+ * (0: absent), with the field and whether the exact form matched.  One
+ * pass over the entry's forward index; the message's terms are found by
+ * their stamps. */
+static void entry_match(const kb *k, const qterm *qt, size_t nq, uint32_t e, float *m, uint8_t *field,
+                        uint8_t *exact)
 {
-    const kb_post *p = kb_find_post(k, t->ft, e);
-    if (!p)
-        return 0;
-    double m = p->w;
-    *field = p->field;
-    *exact = 0;
-    if (t->xt >= 0) {
-        m *= EXACT_PENALTY;
-        const kb_post *x = kb_find_post(k, (uint32_t)t->xt, e);
-        if (x && x->w >= m) {
-            m = x->w;
-            *field = x->field;
-            *exact = 1;
+    float mx[2 * KB_MAXTOKS];
+    uint8_t fx[2 * KB_MAXTOKS];
+    for (size_t i = 0; i < nq; i++)
+        m[i] = mx[i] = 0;
+    for (uint32_t i = k->fwd_off[e]; i < k->fwd_off[e + 1]; i++) {
+        const kb_fwd *f = &k->fwd[i];
+        if (S.tstamp[f->term] != S.gen)
+            continue;
+        uint32_t slot = S.tslot[f->term];
+        if (slot & XBIT) {
+            mx[slot & ~XBIT] = f->w / KB_WSCALE;
+            fx[slot & ~XBIT] = f->field;
+        } else {
+            m[slot] = f->w / KB_WSCALE;
+            field[slot] = f->field;
         }
     }
-    return m;
+    for (size_t i = 0; i < nq; i++) {
+        exact[i] = 0;
+        /* answers keep no exact forms (index.c): no penalty there either */
+        if (qt[i].xt < 0 || m[i] == 0 || field[i] == KB_F_ANSWER)
+            continue;
+        m[i] *= (float)EXACT_PENALTY;
+        if (mx[i] > 0 && mx[i] >= m[i]) {
+            m[i] = mx[i];
+            field[i] = fx[i];
+            exact[i] = 1;
+        }
+    }
 }
 
 /* Fills the explanation of candidate c: which terms gave how much, the
  * KB_MAX_TERMS largest first. */
 static void explain(const kb *k, const qterm *qt, size_t nq, uint32_t e, kb_candidate *c)
 {
+    float m[2 * KB_MAXTOKS];
+    uint8_t field[2 * KB_MAXTOKS], exact[2 * KB_MAXTOKS];
+    entry_match(k, qt, nq, e, m, field, exact);
     c->n_terms = 0;
     for (size_t i = 0; i < nq; i++) {
-        int field, exact;
-        double m = term_match(k, &qt[i], e, &field, &exact);
-        if (m <= 0)
+        if (m[i] <= 0)
             continue;
-        double sc = qt[i].q * m;
+        double sc = qt[i].q * m[i];
         /* insertion into the short sorted list */
         size_t pos = c->n_terms;
         while (pos > 0 && c->terms[pos - 1].score < sc)
@@ -191,8 +212,8 @@ static void explain(const kb *k, const qterm *qt, size_t nq, uint32_t e, kb_cand
             kl = sizeof t->term - 1;
         memcpy(t->term, key, kl);
         t->term[kl] = '\0';
-        strcpy(t->field, kb_field_names[field]);
-        if (exact)
+        strcpy(t->field, kb_field_names[field[i]]);
+        if (exact[i])
             strcat(t->field, "+exact");
         t->score = sc;
     }
@@ -330,8 +351,11 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
             t->q = k->term[ft].idf * wgt * (b ? BIGRAM_FACTOR : a->number ? KNOWN_NUMBER : 1.0);
             uint32_t xt;
             if ((a->marked || (b && b->marked)) && (kl = kb_term_key(a, b, 1, key, sizeof key)) &&
-                kb_map_get(&k->terms, key, kl, &xt))
+                kb_map_get(&k->terms, key, kl, &xt) && S.tstamp[xt] != S.gen) {
                 t->xt = (int32_t)xt;
+                S.tstamp[xt] = S.gen;
+                S.tslot[xt] = (uint32_t)(nq - 1) | XBIT;
+            }
             W += t->q;
         }
     }
@@ -345,7 +369,7 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
      * most of a large corpus for little weight: in a big corpus they are
      * left out of choosing the pool and added for the pooled entries only.
      * At least one term (the rarest) is always walked. */
-    size_t defer_over = k->n / 10 > DEFER_MIN ? k->n / 10 : DEFER_MIN;
+    size_t defer_over = (size_t)(k->n / DEFER_DIV > DEFER_MIN ? k->n / DEFER_DIV : DEFER_MIN);
     int walked = 0;
     size_t rarest = 0;
     for (size_t i = 0; i < nq; i++) {
@@ -365,7 +389,7 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
         double pen = t->xt >= 0 ? EXACT_PENALTY : 1.0;
         for (uint32_t j = 0; j < tr->n; j++) {
             const kb_post *po = &k->posts[tr->off + j];
-            double m = po->w * pen;
+            double m = po->w / KB_WSCALE * (po->field == KB_F_ANSWER ? 1.0 : pen);
             if (S.score[po->entry] == 0)
                 S.touched[ntouched++] = po->entry;
             S.score[po->entry] += (float)(t->q * m);
@@ -376,7 +400,7 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
         const kb_termrec *xr = &k->term[t->xt];
         for (uint32_t j = 0; j < xr->n; j++) {
             const kb_post *po = &k->posts[xr->off + j];
-            double old = po->wf * pen, m = po->w > old ? po->w : old;
+            double old = po->wf / KB_WFSCALE * pen, w = po->w / KB_WSCALE, m = w > old ? w : old;
             S.score[po->entry] += (float)(t->q * (m - old));
             S.cov[po->entry] += (float)(t->q * ((m < 1 ? m : 1) - (old < 1 ? old : 1)));
         }
@@ -399,20 +423,21 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
         if (ntop < POOL)
             ntop++;
     }
+    /* The pooled entries are scored in full from their forward index: the
+     * deferred terms count now. */
     pooled pool[POOL];
     for (size_t i = 0; i < ntop; i++) {
         pooled *c = &pool[i];
-        c->e = top[i];
-        c->score = S.score[top[i]];
-        double cov = S.cov[top[i]];
+        float m[2 * KB_MAXTOKS];
+        uint8_t field[2 * KB_MAXTOKS], exact[2 * KB_MAXTOKS];
+        entry_match(k, qt, nq, top[i], m, field, exact);
+        double score = 0, cov = 0;
         for (size_t j = 0; j < nq; j++) {
-            if (!qt[j].deferred)
-                continue;
-            int field, exact;
-            double m = term_match(k, &qt[j], top[i], &field, &exact);
-            c->score += qt[j].q * m;
-            cov += qt[j].q * (m < 1 ? m : 1);
+            score += qt[j].q * m[j];
+            cov += qt[j].q * (m[j] < 1 ? m[j] : 1);
         }
+        c->e = top[i];
+        c->score = score;
         c->mcov = cov / W;
         if (c->mcov > 1)
             c->mcov = 1;

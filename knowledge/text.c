@@ -152,6 +152,13 @@ int kb_toks_push(kb_toks *t, const kb_tok *tok)
  * happens to junk. */
 static void put_cp(char *s, size_t *len, size_t cap, utf8proc_int32_t cp)
 {
+    if (cp < 0x80) {
+        if (*len + 2 > cap)
+            return;
+        s[(*len)++] = (char)cp;
+        s[*len] = '\0';
+        return;
+    }
     utf8proc_uint8_t b[4];
     utf8proc_ssize_t k = utf8proc_encode_char(cp, b);
     if (k <= 0 || *len + (size_t)k + 1 > cap)
