@@ -30,6 +30,9 @@ Control (JSON bodies; usable with curl from a shell):
                   /_control/expire_tokens, which expires the tokens themselves
                   so that a refresh cures it)
       token_invalid  Zalo -216 for every send
+      lost        the request is processed (and recorded) as usual, but its answer is lost:
+                  the connection closes unanswered (a resend with the same RequestId
+                  then meets the provider's duplicate handling)
   POST /_control/expire_tokens       every Zalo access token issued so far is now expired
   POST /_control/config  {"zalo": {"app_id", "app_secret", "access_token", "refresh_token",
                                    "expires_in"},
@@ -168,6 +171,11 @@ class Handler(BaseHTTPRequestHandler):
         return self.rfile.read(n) if n > 0 else b""
 
     def _send(self, status, body, ctype="application/json"):
+        lost = getattr(self, "_lose_answer", None)
+        if lost:
+            self._lose_answer = None
+            self.st.log_request(lost, urllib.parse.urlsplit(self.path).path, 0, "answer lost")
+            return self._drop()
         if isinstance(body, (dict, list)):
             body = json.dumps(body, ensure_ascii=False)
         if isinstance(body, str):
@@ -219,6 +227,9 @@ class Handler(BaseHTTPRequestHandler):
             return True
         if mode == "slow":
             time.sleep(float(m.get("delay", 2)))
+            return False
+        if mode == "lost":
+            self._lose_answer = provider     # _send drops the answer
             return False
         if mode == "rate_limit":
             self.st.log_request(provider, path, 429, "mode rate_limit")
@@ -467,7 +478,8 @@ class Handler(BaseHTTPRequestHandler):
             return answer("124", "duplicate RequestId", {"ErrorMessage": "Duplicate RequestId",
                                                          "SMSID": dup})
         self.st.record({"provider": "esms", "to": d["Phone"], "text": d["Content"], "id": smsid,
-                        "request_id": rid, "unicode": d["IsUnicode"], "brandname": d.get("Brandname")})
+                        "request_id": rid, "unicode": d["IsUnicode"], "brandname": d.get("Brandname"),
+                        "sms_type": d["SmsType"], "callback_url": d.get("CallbackUrl")})
         answer("100", "sent", {"CountRegenerate": 0, "SMSID": smsid})
         cb = d.get("CallbackUrl")
         if cb and self.st.config.get("callbacks", True):
@@ -665,9 +677,21 @@ def selftest():
         s, b = call("POST", ESMS_SEND, json.dumps(dict(ej, Brandname="OTHER", RequestId="9")),
                     {"Content-Type": "application/json"})
         check("esms unknown brandname -> 104", b["CodeResult"] == "104", b)
+        fp.set_mode("lost", provider="esms", count=1)
+        try:
+            call("POST", ESMS_SEND, json.dumps(dict(ej, RequestId="10")),
+                 {"Content-Type": "application/json"})
+            check("mode lost: no answer", False)
+        except (OSError, http.client.HTTPException):
+            check("mode lost: no answer", True)
+        s, b = call("POST", ESMS_SEND, json.dumps(dict(ej, RequestId="10")),
+                    {"Content-Type": "application/json"})
+        check("mode lost: processed all the same (a resend gets 124)",
+              b["CodeResult"] == "124" and [m["request_id"] for m in fp.messages("esms")] == ["7", "10"],
+              (b, fp.messages("esms")))
 
         s, b = call("GET", "/_control/messages")
-        check("GET /_control/messages", s == 200 and len(b["messages"]) == 4, b)
+        check("GET /_control/messages", s == 200 and len(b["messages"]) == 5, b)
         call("POST", "/_control/reset", "{}")
         s, b = call("GET", "/_control/messages")
         check("reset clears messages", b["messages"] == [], b)
