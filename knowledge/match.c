@@ -51,10 +51,10 @@ double kb_tune(const char *name, double def)
 #define KNOWN_NUMBER KB_TUNABLE(KNOWN_NUMBER, 0.5)   /* a number some entry has: often a coincidence */
 #define MIN_SCORE KB_TUNABLE(MIN_SCORE, 2.0)   /* less than one telling word matched: nothing matched */
 #define MIN_INFO KB_TUNABLE(MIN_INFO, 1.0)          /* below this informative weight there is no question */
-#define POOL 12
+#define POOL 16
 #define POOL_DOC 6            /* of which document coverage is measured */
 #define DEFER_MIN KB_TUNABLE(DEFER_MIN, 16)    /* postings under which a term is always walked */
-#define DEFER_DIV KB_TUNABLE(DEFER_DIV, 8)    /* or under this share of the corpus */
+#define DEFER_DIV KB_TUNABLE(DEFER_DIV, 32)   /* or under this share of the corpus */
 #define RANK_MCOV KB_TUNABLE(RANK_MCOV, 1.0)
 #define RANK_DCOV KB_TUNABLE(RANK_DCOV, 0.25)
 #define CONF_A KB_TUNABLE(CONF_A, 0.35)
@@ -89,7 +89,7 @@ typedef struct qterm {
  * walking the touched list: a kb may be shared by threads, and clearing
  * 10,000 slots per message would cost more than the match. */
 static _Thread_local struct {
-    float *score, *cov;
+    float *score;         /* partial score, to choose the pool */
     uint32_t *touched;
     size_t cap;
     /* per term: stamp == gen when the term is in the current message, and
@@ -125,19 +125,16 @@ static int scratch(size_t n)
 {
     if (n <= S.cap)
         return 0;
-    float *sc = calloc(n, sizeof *sc), *cv = calloc(n, sizeof *cv);
+    float *sc = calloc(n, sizeof *sc);
     uint32_t *t = malloc(n * sizeof *t);
-    if (!sc || !cv || !t) {
+    if (!sc || !t) {
         free(sc);
-        free(cv);
         free(t);
         return -1;
     }
     free(S.score);
-    free(S.cov);
     free(S.touched);
     S.score = sc;
-    S.cov = cv;
     S.touched = t;
     S.cap = n;
     return 0;
@@ -393,7 +390,6 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
             if (S.score[po->entry] == 0)
                 S.touched[ntouched++] = po->entry;
             S.score[po->entry] += (float)(t->q * m);
-            S.cov[po->entry] += (float)(t->q * (m < 1 ? m : 1));
         }
         if (t->xt < 0)
             continue;
@@ -402,7 +398,6 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
             const kb_post *po = &k->posts[xr->off + j];
             double old = po->wf / KB_WFSCALE * pen, w = po->w / KB_WSCALE, m = w > old ? w : old;
             S.score[po->entry] += (float)(t->q * (m - old));
-            S.cov[po->entry] += (float)(t->q * ((m < 1 ? m : 1) - (old < 1 ? old : 1)));
         }
     }
     /* A pool of the best entries by raw score; they are then re-ranked with
@@ -482,7 +477,7 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
     }
     out->n_cand = ntop;
     for (size_t i = 0; i < ntouched; i++)
-        S.score[S.touched[i]] = S.cov[S.touched[i]] = 0;
+        S.score[S.touched[i]] = 0;
 
     if (ntop == 0)
         return 0;
