@@ -1001,12 +1001,12 @@ int outbox_dlr(hl_app *app, const char *channel, long long outbox_id, const char
     store *db = app->db;
     sqlite3_stmt *st;
     if (outbox_id > 0) {
-        st = store_stmt(db, "SELECT id, message_id, status FROM outbox WHERE id = ?1 AND channel = ?2");
+        st = store_stmt(db, "SELECT id, message_id, status, provider_id FROM outbox WHERE id = ?1 AND channel = ?2");
         if (!st)
             return -1;
         sqlite3_bind_int64(st, 1, outbox_id);
     } else {
-        st = store_stmt(db, "SELECT id, message_id, status FROM outbox WHERE provider_id = ?1 AND channel = ?2");
+        st = store_stmt(db, "SELECT id, message_id, status, provider_id FROM outbox WHERE provider_id = ?1 AND channel = ?2");
         if (!st)
             return -1;
         store_bind_text(st, 1, provider_id);
@@ -1020,7 +1020,16 @@ int outbox_dlr(hl_app *app, const char *channel, long long outbox_id, const char
     const unsigned char *cur_s = sqlite3_column_text(st, 2);
     char cur[16];
     snprintf(cur, sizeof cur, "%s", cur_s ? (const char *)cur_s : "");
+    /* Some reports are unsigned (eSMS) and our ids are sequential: when the
+     * report names the provider's id too, it must be the one we recorded. */
+    const unsigned char *known = sqlite3_column_text(st, 3);
+    int mismatch = outbox_id > 0 && provider_id && *provider_id && known &&
+                   strcmp((const char *)known, provider_id) != 0;
     sqlite3_reset(st);
+    if (mismatch) {
+        log_warn("dlr_mismatch", "channel=%s outbox=%lld", channel, outbox_id);
+        return 1;
+    }
     /* Reports can arrive out of order (SMSC-accepted after delivered): an
      * intermediate report never overrides a final state. */
     if (state == AD_DLR_ACCEPTED && (strcmp(cur, "delivered") == 0 || strcmp(cur, "failed") == 0))

@@ -442,6 +442,12 @@ def esms_tests(fp, entries):
         time.sleep(0.3)
         T.check("nothing went out through Kannel's sendsms", not sink.hits, sink.hits)
 
+        # A forged callback (right RequestId, wrong SMSID) changes nothing.
+        if ob1 and g:
+            r = dlr(d, SMSID="forged-" + str(g["id"]), SendStatus="4", RequestId=str(ob1["id"]))
+            row = outbox_rows(d, "kannel", n1)[0]
+            T.check("a callback whose SMSID is not the row's is ignored",
+                    r.status == 200 and row["status"] == "sent", row)
         # Delivery callback SendStatus=5.
         if ob1 and g:
             r = dlr(d, SMSID=g["id"], SendStatus="5", RequestId=str(ob1["id"]))
