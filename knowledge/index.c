@@ -324,7 +324,8 @@ static uint8_t q8(float w)
 static int make_postings(builder *b)
 {
     kb *k = b->k;
-    qsort(b->occ, b->nocc, sizeof *b->occ, cmp_occ);
+    if (b->nocc)   /* qsort(NULL, 0) is undefined (a corpus with no terms) */
+        qsort(b->occ, b->nocc, sizeof *b->occ, cmp_occ);
     k->posts = malloc((b->nocc ? b->nocc : 1) * sizeof *k->posts);
     k->fwd = malloc((b->nocc ? b->nocc : 1) * sizeof *k->fwd);
     k->fwd_off = calloc(k->n + 1, sizeof *k->fwd_off);
