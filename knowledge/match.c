@@ -49,20 +49,18 @@ double kb_tune(const char *name, double def)
 #define UNKNOWN_FACTOR KB_TUNABLE(UNKNOWN_FACTOR, 0.6)    /* a syllable no entry has, relative to the rarest known one */
 #define NUMBER_FACTOR KB_TUNABLE(NUMBER_FACTOR, 0.25)    /* an unknown number (house number, date) */
 #define KNOWN_NUMBER KB_TUNABLE(KNOWN_NUMBER, 0.5)   /* a number some entry has: often a coincidence */
+#define IDF_FLOOR KB_TUNABLE(IDF_FLOOR, 0.5)  /* in over ~60% of entries: says nothing, ignored */
 #define MIN_SCORE KB_TUNABLE(MIN_SCORE, 2.0)   /* less than one telling word matched: nothing matched */
 #define MIN_INFO KB_TUNABLE(MIN_INFO, 1.0)          /* below this informative weight there is no question */
 #define POOL 16
-#define POOL_DOC 6            /* of which document coverage is measured */
-#define DEFER_MIN KB_TUNABLE(DEFER_MIN, 16)    /* postings under which a term is always walked */
+#define DEFER_MIN KB_TUNABLE(DEFER_MIN, 256)    /* postings under which a term is always walked */
 #define DEFER_DIV KB_TUNABLE(DEFER_DIV, 32)   /* or under this share of the corpus */
-#define RANK_MCOV KB_TUNABLE(RANK_MCOV, 1.0)
-#define RANK_DCOV KB_TUNABLE(RANK_DCOV, 0.25)
 #define CONF_A KB_TUNABLE(CONF_A, 0.35)
 #define NO_MATCH_BELOW KB_TUNABLE(NO_MATCH_BELOW, 0.2)    /* confidence under which we say no_match, not low_confidence */
 
 kb_params kb_params_default(void)
 {
-    kb_params p = {0.34, 0.18};
+    kb_params p = {0.32, 0.18};
     return p;
 }
 
@@ -89,7 +87,7 @@ typedef struct qterm {
  * walking the touched list: a kb may be shared by threads, and clearing
  * 10,000 slots per message would cost more than the match. */
 static _Thread_local struct {
-    float *score;         /* partial score, to choose the pool */
+    float *score, *cov;   /* per entry: score and message coverage of the walked terms */
     uint32_t *touched;
     size_t cap;
     /* per term: stamp == gen when the term is in the current message, and
@@ -125,16 +123,19 @@ static int scratch(size_t n)
 {
     if (n <= S.cap)
         return 0;
-    float *sc = calloc(n, sizeof *sc);
+    float *sc = calloc(n, sizeof *sc), *cv = calloc(n, sizeof *cv);
     uint32_t *t = malloc(n * sizeof *t);
-    if (!sc || !t) {
+    if (!sc || !cv || !t) {
         free(sc);
+        free(cv);
         free(t);
         return -1;
     }
     free(S.score);
+    free(S.cov);
     free(S.touched);
     S.score = sc;
+    S.cov = cv;
     S.touched = t;
     S.cap = n;
     return 0;
@@ -338,7 +339,7 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
                 W += k->idf_unknown * UNKNOWN_FACTOR * wgt * (a->number ? NUMBER_FACTOR : 1.0);
                 continue;
             }
-            if (S.tstamp[ft] == S.gen)
+            if (S.tstamp[ft] == S.gen || k->term[ft].idf < IDF_FLOOR)
                 continue;
             S.tstamp[ft] = S.gen;
             S.tslot[ft] = (uint32_t)nq;
@@ -367,7 +368,7 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
      * left out of choosing the pool and added for the pooled entries only.
      * At least one term (the rarest) is always walked. */
     size_t defer_over = (size_t)(k->n / DEFER_DIV > DEFER_MIN ? k->n / DEFER_DIV : DEFER_MIN);
-    int walked = 0;
+    int walked = 0, deferred = 0;
     size_t rarest = 0;
     for (size_t i = 0; i < nq; i++) {
         qt[i].deferred = k->term[qt[i].ft].n > defer_over;
@@ -377,6 +378,8 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
     }
     if (!walked)
         qt[rarest].deferred = 0;
+    for (size_t i = 0; i < nq; i++)
+        deferred |= qt[i].deferred;
     size_t ntouched = 0;
     for (size_t i = 0; i < nq; i++) {
         const qterm *t = &qt[i];
@@ -390,6 +393,7 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
             if (S.score[po->entry] == 0)
                 S.touched[ntouched++] = po->entry;
             S.score[po->entry] += (float)(t->q * m);
+            S.cov[po->entry] += (float)(t->q * (m < 1 ? m : 1));
         }
         if (t->xt < 0)
             continue;
@@ -398,6 +402,7 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
             const kb_post *po = &k->posts[xr->off + j];
             double old = po->wf / KB_WFSCALE * pen, w = po->w / KB_WSCALE, m = w > old ? w : old;
             S.score[po->entry] += (float)(t->q * (m - old));
+            S.cov[po->entry] += (float)(t->q * ((m < 1 ? m : 1) - (old < 1 ? old : 1)));
         }
     }
     /* A pool of the best entries by raw score; they are then re-ranked with
@@ -418,18 +423,21 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
         if (ntop < POOL)
             ntop++;
     }
-    /* The pooled entries are scored in full from their forward index: the
-     * deferred terms count now. */
+    /* When terms were deferred, the pooled entries are scored in full from
+     * their forward index; otherwise the walk was complete. */
     pooled pool[POOL];
     for (size_t i = 0; i < ntop; i++) {
         pooled *c = &pool[i];
-        float m[2 * KB_MAXTOKS];
-        uint8_t field[2 * KB_MAXTOKS], exact[2 * KB_MAXTOKS];
-        entry_match(k, qt, nq, top[i], m, field, exact);
-        double score = 0, cov = 0;
-        for (size_t j = 0; j < nq; j++) {
-            score += qt[j].q * m[j];
-            cov += qt[j].q * (m[j] < 1 ? m[j] : 1);
+        double score = S.score[top[i]], cov = S.cov[top[i]];
+        if (deferred) {
+            float m[2 * KB_MAXTOKS];
+            uint8_t field[2 * KB_MAXTOKS], exact[2 * KB_MAXTOKS];
+            entry_match(k, qt, nq, top[i], m, field, exact);
+            score = cov = 0;
+            for (size_t j = 0; j < nq; j++) {
+                score += qt[j].q * m[j];
+                cov += qt[j].q * (m[j] < 1 ? m[j] : 1);
+            }
         }
         c->e = top[i];
         c->score = score;
@@ -442,16 +450,14 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
     for (size_t i = 0; i < ntop; i++)
         if (pool[i].score > smax)
             smax = pool[i].score;
-    /* Document coverage costs a look at every term of the entry's question
-     * and variants: only for the few that can still come first. */
+    /* Ranked by score (measured: mixing in the coverages below did not rank
+     * better); document coverage, which costs a look at every term of the
+     * entry's question and variants, only for the candidates shown. */
     for (size_t i = 0; i < ntop; i++)
-        pool[i].rank = pool[i].score / smax + RANK_MCOV * pool[i].mcov;
+        pool[i].rank = pool[i].score;
     qsort(pool, ntop, sizeof pool[0], cmp_pooled);
-    for (size_t i = 0; i < ntop && i < POOL_DOC; i++) {
+    for (size_t i = 0; i < ntop && i < KB_TOP; i++)
         pool[i].dcov = doc_coverage(k, qt, pool[i].e, W, &pool[i].mdoc);
-        pool[i].rank += RANK_DCOV * pool[i].dcov;
-    }
-    qsort(pool, ntop, sizeof pool[0], cmp_pooled);
     #ifdef KB_TUNING
     if (KB_TUNABLE(KB_DEBUG, 0) > 0) {
         fprintf(stderr, "DBG\t%g\t%zu", W, nq);
@@ -477,7 +483,7 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
     }
     out->n_cand = ntop;
     for (size_t i = 0; i < ntouched; i++)
-        S.score[S.touched[i]] = 0;
+        S.score[S.touched[i]] = S.cov[S.touched[i]] = 0;
 
     if (ntop == 0)
         return 0;
