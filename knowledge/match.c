@@ -5,7 +5,8 @@
  * little less than their rarity says because their syllables count too.  A
  * syllable no entry contains still counts, at the weight of a rare word: it
  * is something the message says that no entry explains ("tiêm vắc xin cúm"
- * is not a question about the COVID vaccine).
+ * is not a question about the COVID vaccine).  A term found in most
+ * entries says nothing and is ignored.
  *
  * For an entry, each term is matched with the weight of the best field that
  * holds it (index.c).  When the citizen typed the term with diacritics and
@@ -13,17 +14,23 @@
  * EXACT_PENALTY of an exact one: "bao lâu" must not be taken for "bảo lưu".
  *
  * Ranking uses the sum of q x field weight.  The confidence is NOT that raw
- * score: it is the share of the message's informative weight the entry
- * explains (each term capped at a full match), so a long message about
- * something else cannot look certain because it shares three words, and a
- * short, fully explained one can.  The decision then asks that the top
- * entry be confident enough (threshold) and ahead of the runner-up (gap). */
+ * score (see confidence()): it measures how much of the message the entry
+ * explains and how much of the entry's own wording the message has, so a
+ * long message about something else cannot look certain because it shares
+ * three words, and a short, fully explained one can.  The decision then
+ * asks that the top entry be confident enough (threshold) and ahead of the
+ * runner-up (gap).
+ *
+ * Cost: only the postings of the message's terms are walked, and in a large
+ * corpus not even those of its commonest terms: they are scored for the
+ * POOL best entries only, from the forward index. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "knowledge/kb_internal.h"
-#include <stdio.h>
+
 #ifdef KB_TUNING
 double kb_tune(const char *name, double def)
 {
@@ -43,20 +50,20 @@ double kb_tune(const char *name, double def)
 }
 #endif
 
-/* Tuning, chosen on the development sets (see knowledge/README.md). */
-#define EXACT_PENALTY KB_TUNABLE(EXACT_PENALTY, 0.8)     /* folded-only match of a term typed with marks */
+/* Tuning, chosen on the development sets (knowledge/README.md). */
+#define EXACT_PENALTY KB_TUNABLE(EXACT_PENALTY, 0.8)   /* folded-only match of a term typed with marks */
 #define BIGRAM_FACTOR KB_BIGRAM_FACTOR
-#define UNKNOWN_FACTOR KB_TUNABLE(UNKNOWN_FACTOR, 0.6)    /* a syllable no entry has, relative to the rarest known one */
-#define NUMBER_FACTOR KB_TUNABLE(NUMBER_FACTOR, 0.25)    /* an unknown number (house number, date) */
-#define KNOWN_NUMBER KB_TUNABLE(KNOWN_NUMBER, 0.5)   /* a number some entry has: often a coincidence */
-#define IDF_FLOOR KB_TUNABLE(IDF_FLOOR, 0.5)  /* in over ~60% of entries: says nothing, ignored */
-#define MIN_SCORE KB_TUNABLE(MIN_SCORE, 2.0)   /* less than one telling word matched: nothing matched */
-#define MIN_INFO KB_TUNABLE(MIN_INFO, 1.0)          /* below this informative weight there is no question */
-#define POOL 16
-#define DEFER_MIN KB_TUNABLE(DEFER_MIN, 256)    /* postings under which a term is always walked */
-#define DEFER_DIV KB_TUNABLE(DEFER_DIV, 32)   /* or under this share of the corpus */
-#define CONF_A KB_TUNABLE(CONF_A, 0.35)
-#define NO_MATCH_BELOW KB_TUNABLE(NO_MATCH_BELOW, 0.2)    /* confidence under which we say no_match, not low_confidence */
+#define UNKNOWN_FACTOR KB_TUNABLE(UNKNOWN_FACTOR, 0.6) /* a syllable no entry has, x the rarest's idf */
+#define NUMBER_FACTOR KB_TUNABLE(NUMBER_FACTOR, 0.25)  /* an unknown number (house number, date) */
+#define KNOWN_NUMBER KB_TUNABLE(KNOWN_NUMBER, 0.5)     /* a number some entry has: often a coincidence */
+#define IDF_FLOOR KB_TUNABLE(IDF_FLOOR, 0.5)           /* in over ~60% of entries: ignored */
+#define MIN_INFO KB_TUNABLE(MIN_INFO, 1.0)             /* less informative weight: no question at all */
+#define MIN_SCORE KB_TUNABLE(MIN_SCORE, 2.0)           /* less than one telling word matched: no match */
+#define NO_MATCH_BELOW KB_TUNABLE(NO_MATCH_BELOW, 0.2) /* confidence: no_match rather than low_confidence */
+#define CONF_A KB_TUNABLE(CONF_A, 0.35)                /* confidence when none of the entry's wording is there */
+#define POOL 16                                        /* candidates scored in full */
+#define DEFER_MIN 256                                  /* a term with fewer postings is always walked, */
+#define DEFER_DIV 32                                   /* or with fewer than this share of the corpus */
 
 kb_params kb_params_default(void)
 {
