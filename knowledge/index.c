@@ -26,7 +26,7 @@ const char *const kb_field_names[KB_F_COUNT] = {"question", "variant", "keyword"
 #define FW_QUESTION 1.0f
 #define FW_VARIANT ((float)KB_TUNABLE(FW_VARIANT, 0.9))
 #define FW_TOPIC ((float)KB_TUNABLE(FW_TOPIC, 0.6))
-#define FW_ANSWER ((float)KB_TUNABLE(FW_ANSWER, 0.35))
+#define FW_ANSWER ((float)KB_TUNABLE(FW_ANSWER, 0.7))   /* for an entry that has only its question */
 #define KW_BASE KB_TUNABLE(KW_BASE, 0.5)
 #define KW_SLOPE KB_TUNABLE(KW_SLOPE, 0.3)
 #define DF_ANSWER KB_TUNABLE(DF_ANSWER, 0.3)   /* an answer-only occurrence, as a share of one */
@@ -199,6 +199,14 @@ static int doc_term(builder *b, uint32_t term, float w)
     return 0;
 }
 
+/* The less an entry says about how it is asked (variants), the more its
+ * answer has to tell: 0.7 for a bare question and answer (a city's
+ * imported FAQ), 0.35 with three variants. */
+static float answer_weight(const kb_entry *e)
+{
+    return FW_ANSWER / (1.0f + (float)e->n_variants / 3.0f);
+}
+
 static int add_text(builder *b, uint32_t e, const char *text, int f, float w, kb_toks *toks)
 {
     if (!text || !*text)
@@ -297,7 +305,7 @@ static int index_entries(builder *b)
             note_human(k, e, &toks);
         }
         if (add_text(b, e, en->topic, KB_F_TOPIC, FW_TOPIC, &toks) < 0 ||
-            add_text(b, e, en->answer, KB_F_ANSWER, FW_ANSWER, &toks) < 0)
+            add_text(b, e, en->answer, KB_F_ANSWER, answer_weight(en), &toks) < 0)
             goto out;
     }
     k->doc_first[k->n] = (uint32_t)k->ndocs;
