@@ -550,6 +550,7 @@ static void on_refuse(evutil_socket_t fd, short what, void *arg)
     evutil_socket_t sock = bufferevent_getfd(bev);
     if (sock >= 0)
         shutdown(sock, SHUT_RDWR);
+    bufferevent_decref(bev);   /* ours; evhttp frees its own on the hang-up */
 }
 
 static void sweep(struct hl_server *s)
@@ -593,6 +594,8 @@ static struct bufferevent *conn_new(struct event_base *base, void *arg)
     struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
     if (!bev)
         return NULL;   /* evhttp makes its own; that connection is not tracked */
+    if (s->live >= (size_t)s->app->cfg.http_max_connections)
+        sweep(s);   /* connections closed since the last sweep make room first */
     if (s->live >= (size_t)s->app->cfg.http_max_connections) {
         struct conn *victim = NULL;
         for (size_t i = 0; i < s->n_conns; i++) {
