@@ -366,6 +366,30 @@ def disk_test():
         print(f"figures disk: {n} webhooks with the disk full, {len(acked)} acknowledged (all stored), "
               f"{len(refused)} answered 503; after space returned all stored messages answered",
               flush=True)
+        # Read-only: a filesystem cannot be remounted read-only under an open
+        # database, so this is the restart case: the daemon must refuse to
+        # start (systemd retries) rather than run without its database.
+        n_before = d.query("SELECT count(*) AS n FROM messages")[0]["n"]
+        d.stop()
+        ro = subprocess.run(["mount", "-o", "remount,ro", mnt]).returncode == 0
+        T.check("disk: remounted read-only", ro)
+        if ro:
+            try:
+                d.start(timeout=10)
+                started = True
+            except RuntimeError:
+                started = False
+            T.check("disk: on a read-only filesystem the daemon refuses to start", not started,
+                    d.tail(400))
+            T.check("disk: and says it is the database", "database" in d.tail(2000).lower(),
+                    d.tail(400))
+            if started:
+                d.stop()
+            subprocess.run(["mount", "-o", "remount,rw", mnt])
+            d.start()
+            T.check("disk: starts again once writable, with every message",
+                    d.query("SELECT count(*) AS n FROM messages")[0]["n"] == n_before and
+                    post_mo(d.port, "disk-rw", "84811111", QUESTIONS[0]) == 200)
     finally:
         d.cleanup()
         fake.close()
