@@ -10,7 +10,8 @@
  *                   ["tiêm", "chích"], ... ],
  *     "units": { "t": "tuổi", "th": "tháng", "h": "giờ", ... },
  *     "weights": { "chào": 0.1, "cho em hỏi": 0.1, "=ạ": 0.05, ... },
- *     "human": [ "gặp nhân viên", "người thật", ... ]
+ *     "human": { "nhân viên": [ "gặp nhân viên", "người thật", ... ],
+ *                "bác sĩ": [ "gặp bác sĩ", ... ] }
  *   }
  *
  * - abbreviations: a phrase (usually one syllable) that is replaced by its
@@ -33,9 +34,11 @@
  * - units: what a letter glued to a number means ("76t" -> 76 tuổi, "18th"
  *   -> 18 tháng, "4h" -> 4 giờ).  The tokenizer splits "76t" into "76" and
  *   a unit "t"; only such split-off letters are looked up here.
- * - human: phrases by which a citizen asks for a person (staff, an
- *   operator, a doctor on the line).  Such a message escalates with
- *   asked_for_human unless the best entry is itself about reaching a person.
+ * - human: phrases by which a citizen asks for a person, as one list or
+ *   grouped by the kind of person ({"nhân viên": [...], "bác sĩ": [...]}).
+ *   Such a message escalates with asked_for_human unless the best entry is
+ *   itself about reaching that kind of person (its question, variants or
+ *   keywords hold a phrase of the same group).
  *
  * Phrases longer than KB_LEX_MAXLEN syllables are rejected; unknown top-level
  * keys are ignored (room for comments: "_comment": "..."). */
@@ -54,6 +57,7 @@ typedef struct lex_rule {
     float weight;
     int exact_only;       /* "=phrase": only when typed with its marks */
     uint32_t next;        /* 1 + another rule with the same folded key, or 0 */
+    uint32_t group;       /* "human" phrases: which person is asked for */
 } lex_rule;
 
 /* A phrase table: phrase key -> rule number.  Which tables have phrases
@@ -299,7 +303,7 @@ int kb_lexicon_apply(const kb_lexicon *l, const kb_toks *in, kb_toks *out)
             continue;
         }
         for (size_t j = i; j < i + len; j++)
-            out->v[j].human = rule + 1;
+            out->v[j].human = l->rules[rule].group + 1;
         i += len;
     }
     if (firsts != stack)
@@ -580,20 +584,37 @@ kb_lexicon *kb_lexicon_from_json(const char *text, size_t len, char *err, size_t
         if (add_phrase(l, &l->weights, it->string, (float)it->valuedouble, where, err, errlen) < 0)
             goto fail;
     }
+    /* "human": an array of phrases (one kind of person), or an object of
+     * such arrays by kind ("nhân viên": [...], "bác sĩ": [...]). */
     cJSON *hu = cJSON_GetObjectItemCaseSensitive(root, "human");
-    if (hu && !cJSON_IsArray(hu)) {
-        snprintf(err, errlen, "lexicon: \"human\" must be an array of strings");
+    if (hu && !cJSON_IsArray(hu) && !cJSON_IsObject(hu)) {
+        snprintf(err, errlen, "lexicon: \"human\" must be an array of strings or an object of arrays");
         goto fail;
     }
-    int hi = 0;
-    cJSON_ArrayForEach(it, hu) {
-        snprintf(where, sizeof where, "human[%d]", hi++);
-        if (!cJSON_IsString(it)) {
-            snprintf(err, errlen, "lexicon: %s: must be a string", where);
+    uint32_t group = 0;
+    cJSON *grp;
+    const cJSON *groups = cJSON_IsObject(hu) ? hu : NULL;
+    cJSON_ArrayForEach(grp, groups) {
+        if (!cJSON_IsArray(grp)) {
+            snprintf(err, errlen, "lexicon: human.\"%.100s\": must be an array of strings", grp->string);
             goto fail;
         }
-        if (add_phrase(l, &l->human, it->valuestring, 1.0f, where, err, errlen) < 0)
-            goto fail;
+    }
+    for (grp = cJSON_IsObject(hu) ? hu->child : hu; grp; grp = cJSON_IsObject(hu) ? grp->next : NULL, group++) {
+        int hi = 0;
+        cJSON_ArrayForEach(it, grp) {
+            if (cJSON_IsObject(hu))
+                snprintf(where, sizeof where, "human.\"%.80s\"[%d]", grp->string, hi++);
+            else
+                snprintf(where, sizeof where, "human[%d]", hi++);
+            if (!cJSON_IsString(it)) {
+                snprintf(err, errlen, "lexicon: %s: must be a string", where);
+                goto fail;
+            }
+            if (add_phrase(l, &l->human, it->valuestring, 1.0f, where, err, errlen) < 0)
+                goto fail;
+            l->rules[l->nrules - 1].group = group;
+        }
     }
     cJSON_Delete(root);
     return l;
