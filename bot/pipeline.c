@@ -52,6 +52,7 @@ struct pipeline {
     struct event *flush_ev;
     struct event *decide_ev;
     struct event *recover_ev;   /* retries messages a failed transaction left undecided */
+    int recover_s;              /* its current delay, doubling while it fails */
     struct item *head, **tail;
     size_t pending;
     struct stored *stored, **stored_tail;
@@ -661,34 +662,64 @@ static void recover_cb(evutil_socket_t fd, short what, void *arg)
     struct pipeline *p = arg;
     if (p->app->stopping)
         return;
-    if (pipeline_recover(p->app) < 0) {
-        struct timeval tv = {2, 0};
+    int rc = pipeline_recover(p->app);
+    outbox_kick(p->app->outbox);
+    if (rc < 0) {
+        /* 2, 4, 8 ... 60 s while something stays undecided. */
+        p->recover_s = p->recover_s ? (p->recover_s * 2 > 60 ? 60 : p->recover_s * 2) : 4;
+        struct timeval tv = {p->recover_s, 0};
         evtimer_add(p->recover_ev, &tv);
     } else {
-        outbox_kick(p->app->outbox);
+        p->recover_s = 0;
     }
 }
 
+/* Decides every message left 'received' (a crash, a failed transaction).
+ * A batch that fails is decided message by message, so one message that
+ * cannot be decided does not keep the others from their answers; it is
+ * counted and the whole is reported as -1 (the caller retries later). */
 int pipeline_recover(hl_app *app)
 {
-    long long ids[256];
-    int total = 0;
+    long long ids[256], last = 0;
+    int total = 0, failed = 0;
     for (;;) {
         sqlite3_stmt *st = store_stmt(app->db, "SELECT id FROM messages WHERE status = 'received' "
-                                               "AND direction = 'in' ORDER BY id LIMIT 256");
+                                               "AND direction = 'in' AND id > ?1 ORDER BY id LIMIT 256");
         if (!st)
             return -1;
+        sqlite3_bind_int64(st, 1, last);
         size_t n = 0;
         while (n < 256 && sqlite3_step(st) == SQLITE_ROW)
             ids[n++] = sqlite3_column_int64(st, 0);
         sqlite3_reset(st);
         if (n == 0)
             break;
-        if (decide_batch(app, ids, n) != 0)
-            return -1;
-        total += (int)n;
+        last = ids[n - 1];
+        if (decide_batch(app, ids, n) == 0) {
+            total += (int)n;
+            continue;
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (store_begin(app->db) == 0 && decide_id(app, ids[i]) == 0 &&
+                store_commit(app->db) == 0) {
+                total++;
+                continue;
+            }
+            store_rollback(app->db);
+            failed++;
+        }
     }
     if (total)
         log_info("recovered", "messages=%d", total);
+    if (failed) {
+        log_error("recover_incomplete", "undecided=%d", failed);
+        /* Retried from the loop (at start too, where main calls this). */
+        struct pipeline *p = app->pipeline;
+        if (p && !evtimer_pending(p->recover_ev, NULL)) {
+            struct timeval tv = {2, 0};
+            evtimer_add(p->recover_ev, &tv);
+        }
+        return -1;
+    }
     return total;
 }
