@@ -33,14 +33,16 @@ static int parse_opts(int argc, char **argv, const char *cmd, int allow_unaccent
         i = 1;
     for (; i < argc; i++) {
         const char *a = argv[i];
-        if ((strcmp(a, "--config") == 0 || strcmp(a, "--corpus") == 0 || strcmp(a, "--lexicon") == 0)) {
+        const char **file = strcmp(a, "--config") == 0    ? &o->config
+                            : strcmp(a, "--corpus") == 0  ? &o->corpus
+                            : strcmp(a, "--lexicon") == 0 ? &o->lexicon
+                                                          : NULL;
+        if (file) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "hotline %s: %s needs a file\n", cmd, a);
                 return 2;
             }
-            const char **dst = a[2] == 'c' && a[3] == 'o' && a[4] == 'n' ? &o->config
-                               : a[2] == 'c' ? &o->corpus : &o->lexicon;
-            *dst = argv[++i];
+            *file = argv[++i];
         } else if (strcmp(a, "--json") == 0) {
             o->json = 1;
         } else if (allow_unaccent && strcmp(a, "--unaccent") == 0) {

@@ -29,6 +29,7 @@ const char *const kb_field_names[KB_F_COUNT] = {"question", "variant", "keyword"
 #define FW_ANSWER ((float)KB_TUNABLE(FW_ANSWER, 0.7))   /* for an entry that has only its question */
 #define KW_BASE KB_TUNABLE(KW_BASE, 0.5)
 #define KW_SLOPE KB_TUNABLE(KW_SLOPE, 0.3)
+#define KW_LONG_BIGRAM ((float)KB_TUNABLE(KW_LONG_BIGRAM, 1.0))
 #define DF_ANSWER KB_TUNABLE(DF_ANSWER, 0.3)   /* an answer-only occurrence, as a share of one */
 
 /* The weight of an admin keyword: 1 -> 0.7, 2.5 -> 1.0, 3 -> 1.1, capped at
@@ -229,12 +230,17 @@ static int add_text(builder *b, uint32_t e, const char *text, int f, float w, kb
             size_t kl = kb_term_key(&toks->v[i], nx, 0, key, sizeof key);
             if (!kl)
                 continue;
-            /* An admin keyword of several syllables ("hộ chiếu vắc xin")
-             * is about the phrase: its weight goes to the bigrams, while
-             * each syllable alone counts like a variant's. */
+            /* An admin keyword of several syllables is about the phrase:
+             * each syllable alone counts like a variant's, and in a keyword
+             * longer than two syllables ("hộ chiếu vắc xin") each bigram
+             * like the question's; a two-syllable keyword's weight goes to
+             * its bigram. */
             float tw = w;
-            if (f == KB_F_KEYWORD && !nx && toks->n > 1 && tw > FW_VARIANT)
-                tw = FW_VARIANT;
+            if (f == KB_F_KEYWORD && toks->n > 1) {
+                float cap = !nx ? FW_VARIANT : toks->n > 2 ? KW_LONG_BIGRAM : tw;
+                if (tw > cap)
+                    tw = cap;
+            }
             if (term_id(b, key, kl, bi, 0, &ft) < 0 || note(b, e, ft, ft, tw, f) < 0)
                 return -1;
             if (doc) {
