@@ -220,11 +220,13 @@ static int finish(tokbuild *b, kb_toks *t)
     return kb_toks_push(t, k);
 }
 
+#define KB_CPS_STACK 1024
+
 int kb_tokenize(const char *text, size_t len, kb_toks *t)
 {
     if (!text)
         return -1;
-    utf8proc_uint8_t *buf = NULL;
+    utf8proc_int32_t stack[KB_CPS_STACK], *cps = stack;
     utf8proc_ssize_t n;
     /* Most SMS are plain ASCII: then decomposing is the identity and case
      * folding is tolower, and utf8proc is skipped. */
@@ -232,39 +234,43 @@ int kb_tokenize(const char *text, size_t len, kb_toks *t)
     while (i < len && (unsigned char)text[i] < 0x80 && text[i] != '\0')
         i++;
     if (i == len) {
-        if (!(buf = malloc(len + 1)))
+        if (len > KB_CPS_STACK && !(cps = malloc(len * sizeof *cps)))
             return -1;
         for (i = 0; i < len; i++)
-            buf[i] = (utf8proc_uint8_t)(text[i] >= 'A' && text[i] <= 'Z' ? text[i] + 32 : text[i]);
-        buf[len] = 0;
+            cps[i] = text[i] >= 'A' && text[i] <= 'Z' ? text[i] + 32 : text[i];
         n = (utf8proc_ssize_t)len;
     } else {
-        n = utf8proc_map_custom((const utf8proc_uint8_t *)text, (utf8proc_ssize_t)len, &buf,
-            UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_IGNORE, to_dstroke, NULL);
+        /* Decomposed straight into code points (no re-encoding); a text
+         * too long for the stack buffer is decomposed again into the heap. */
+        const int opts = UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_IGNORE;
+        n = utf8proc_decompose_custom((const utf8proc_uint8_t *)text, (utf8proc_ssize_t)len, stack,
+                                      KB_CPS_STACK, opts, to_dstroke, NULL);
         if (n < 0)
             return -1;
+        if (n > KB_CPS_STACK) {
+            if (!(cps = malloc((size_t)n * sizeof *cps)))
+                return -1;
+            utf8proc_ssize_t m = utf8proc_decompose_custom((const utf8proc_uint8_t *)text, (utf8proc_ssize_t)len,
+                                                           cps, n, opts, to_dstroke, NULL);
+            if (m != n) {
+                free(cps);
+                return -1;
+            }
+        }
     }
     size_t start = t->n;
     int had_marks = t->has_marks;
     tokbuild b;
     memset(&b, 0, sizeof b);
-    utf8proc_ssize_t r = 0;
     int rc = 0;
-    while (r < n && rc == 0) {
-        utf8proc_int32_t cp;
-        utf8proc_ssize_t k = 1;
+    for (utf8proc_ssize_t r = 0; r < n && rc == 0; r++) {
+        utf8proc_int32_t cp = cps[r];
         utf8proc_category_t cat;
-        if (buf[r] < 0x80) {
-            cp = buf[r];
+        if (cp < 0x80)
             cat = (cp >= 'a' && cp <= 'z') ? UTF8PROC_CATEGORY_LL
                   : (cp >= '0' && cp <= '9') ? UTF8PROC_CATEGORY_ND : UTF8PROC_CATEGORY_PO;
-        } else {
-            k = utf8proc_iterate(buf + r, n - r, &cp);
-            if (k <= 0)
-                break;
+        else
             cat = utf8proc_category(cp);
-        }
-        r += k;
         if (is_word_cat(cat)) {
             int dig = cp >= '0' && cp <= '9';
             /* "76t", "18th", "3mui", "1h30": a number glued to a unit or a
@@ -309,7 +315,8 @@ int kb_tokenize(const char *text, size_t len, kb_toks *t)
     }
     if (rc == 0)
         rc = finish(&b, t);
-    free(buf);
+    if (cps != stack)
+        free(cps);
     if (rc < 0) {
         t->n = start;
         t->has_marks = had_marks;
