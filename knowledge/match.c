@@ -63,7 +63,7 @@ double kb_tune(const char *name, double def)
 #define CONF_A KB_TUNABLE(CONF_A, 0.35)                /* confidence when none of the entry's wording is there */
 #define POOL 16                                        /* candidates scored in full */
 #define DEFER_MIN 256                                  /* a term with fewer postings is always walked, */
-#define DEFER_DIV 32                                   /* or with fewer than this share of the corpus */
+#define DEFER_DIV 64                                   /* or with fewer than this share of the corpus */
 
 kb_params kb_params_default(void)
 {
@@ -418,6 +418,8 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
     size_t ntop = 0;
     for (size_t i = 0; i < ntouched; i++) {
         uint32_t e = S.touched[i];
+        if (ntop == POOL && S.score[e] <= S.score[top[POOL - 1]])
+            continue;      /* the common case in a large corpus */
         size_t pos = ntop;
         while (pos > 0 && (S.score[top[pos - 1]] < S.score[e] ||
                            (S.score[top[pos - 1]] == S.score[e] && top[pos - 1] > e)))
