@@ -67,7 +67,7 @@ double kb_tune(const char *name, double def)
 
 kb_params kb_params_default(void)
 {
-    kb_params p = {0.32, 0.18};
+    kb_params p = {KB_TUNABLE(THRESHOLD, 0.32), KB_TUNABLE(GAP, 0.18)};
     return p;
 }
 
@@ -190,11 +190,9 @@ static void entry_match(const kb *k, const qterm *qt, size_t nq, uint32_t e, flo
 
 /* Fills the explanation of candidate c: which terms gave how much, the
  * KB_MAX_TERMS largest first. */
-static void explain(const kb *k, const qterm *qt, size_t nq, uint32_t e, kb_candidate *c)
+static void explain(const kb *k, const qterm *qt, size_t nq, const float *m, const uint8_t *field,
+                    const uint8_t *exact, kb_candidate *c)
 {
-    float m[2 * KB_MAXTOKS];
-    uint8_t field[2 * KB_MAXTOKS], exact[2 * KB_MAXTOKS];
-    entry_match(k, qt, nq, e, m, field, exact);
     c->n_terms = 0;
     for (size_t i = 0; i < nq; i++) {
         if (m[i] <= 0)
@@ -483,12 +481,15 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
     if (ntop > KB_TOP)
         ntop = KB_TOP;
     for (size_t i = 0; i < ntop; i++) {
+        float m[2 * KB_MAXTOKS];
+        uint8_t field[2 * KB_MAXTOKS], exact[2 * KB_MAXTOKS];
         kb_candidate *c = &out->cand[i];
         c->entry = &k->entries[pool[i].e];
         c->score = pool[i].score;
+        entry_match(k, qt, nq, pool[i].e, m, field, exact);
         double conf = confidence(&pool[i], pool[0].score);
         c->confidence = conf < 0 ? 0 : conf > 1 ? 1 : conf;
-        explain(k, qt, nq, pool[i].e, c);
+        explain(k, qt, nq, m, field, exact, c);
     }
     out->n_cand = ntop;
     for (size_t i = 0; i < ntouched; i++)
