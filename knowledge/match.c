@@ -67,7 +67,7 @@ double kb_tune(const char *name, double def)
 
 kb_params kb_params_default(void)
 {
-    kb_params p = {KB_TUNABLE(THRESHOLD, 0.32), KB_TUNABLE(GAP, 0.18)};
+    kb_params p = {KB_TUNABLE(THRESHOLD, 0.34), KB_TUNABLE(GAP, 0.18)};
     return p;
 }
 
