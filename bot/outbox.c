@@ -217,6 +217,8 @@ static void job_free(struct job *j)
 
 static void publish_status(hl_app *app, long long message_id, const char *status, const char *error)
 {
+    if (!app->events || events_count(app->events) == 0)
+        return;   /* no console open: skip the query and the JSON */
     cJSON *d = cJSON_CreateObject();
     if (!d)
         return;
