@@ -38,6 +38,8 @@ typedef struct kb_map {
     uint32_t *hashes;     /* key number -> its hash (compared before the key) */
     uint32_t *vals;
     size_t n, cap;
+    char **chunks;        /* keys live in chunks, not one malloc each */
+    size_t nchunks, chunk_used, chunk_cap;
 } kb_map;
 
 void kb_map_init(kb_map *m);

@@ -28,8 +28,9 @@ void kb_map_free(kb_map *m)
 {
     if (!m)
         return;
-    for (size_t i = 0; i < m->n; i++)
-        free(m->keys[i]);
+    for (size_t i = 0; i < m->nchunks; i++)
+        free(m->chunks[i]);
+    free(m->chunks);
     free(m->keys);
     free(m->hashes);
     free(m->vals);
@@ -79,6 +80,27 @@ static int grow(kb_map *m)
     return 0;
 }
 
+/* Room for a key of n bytes in the current chunk (a new chunk when full):
+ * a large index has hundreds of thousands of short keys. */
+static char *key_alloc(kb_map *m, size_t n)
+{
+    if (m->nchunks == 0 || m->chunk_used + n > m->chunk_cap) {
+        size_t cap = n > 65536 ? n : 65536;
+        char **v = realloc(m->chunks, (m->nchunks + 1) * sizeof *v);
+        if (!v)
+            return NULL;
+        m->chunks = v;
+        if (!(m->chunks[m->nchunks] = malloc(cap)))
+            return NULL;
+        m->nchunks++;
+        m->chunk_used = 0;
+        m->chunk_cap = cap;
+    }
+    char *p = m->chunks[m->nchunks - 1] + m->chunk_used;
+    m->chunk_used += n;
+    return p;
+}
+
 int kb_map_put(kb_map *m, const char *key, size_t klen, uint32_t val)
 {
     if ((m->n + 1) * 2 > m->nslots && grow(m) < 0)
@@ -109,7 +131,7 @@ int kb_map_put(kb_map *m, const char *key, size_t klen, uint32_t val)
         m->hashes = hs;
         m->cap = nc;
     }
-    char *k = malloc(klen + 1);
+    char *k = key_alloc(m, klen + 1);
     if (!k)
         return -1;
     memcpy(k, key, klen);
