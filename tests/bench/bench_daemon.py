@@ -115,6 +115,14 @@ def vm_hwm_kb(pid):
     return 0
 
 
+def cpu_seconds(pid):
+    """The process's user + system CPU time: unlike wall-clock rates, CPU per
+    message is stable on a machine shared with other work."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def sink_count(port):
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/count", timeout=2) as r:
@@ -160,6 +168,7 @@ def run(path, conns, tmp, tag):
             wrk += ["-s", os.path.join(HERE, "kannel.lua"), url, "--", TOKEN, texts]
         else:
             wrk += [url + "/healthz"]
+        cpu0 = cpu_seconds(d.proc.pid)
         out = subprocess.run(wrk, capture_output=True, text=True, env=env).stdout
         w = parse_wrk(out)
         res = dict(w, path=path, conns=conns, delivered=0, stored=0, e2e50=float("nan"),
@@ -183,6 +192,9 @@ def run(path, conns, tmp, tag):
             # Requests in flight when wrk stopped were stored after the first count.
             res["stored"] = d.query("SELECT count(*) AS n FROM messages WHERE direction = 'in'")[0]["n"]
         res["rss_mb"] = vm_hwm_kb(d.proc.pid) / 1024.0
+        # CPU per message: from the first request to the last reply sent.
+        n_done = res["stored"] if path != "healthz" else w["requests"]
+        res["cpu_us"] = (cpu_seconds(d.proc.pid) - cpu0) * 1e6 / n_done if n_done else float("nan")
         if path != "healthz":
             rows = d.query("SELECT c.address, m.created_at FROM messages m JOIN contacts c "
                            "ON c.id = m.contact_id WHERE m.direction = 'in'")
@@ -223,11 +235,11 @@ def main():
                   f"non-2xx {r['non2xx']}, socket errors {r['errors']}, stored {r['stored']}, "
                   f"replies delivered {r['delivered']} (drained {r['drain_s']:.1f} s after the load), "
                   f"end-to-end p50 {r['e2e50']:.0f} ms p99 {r['e2e99']:.0f} ms, "
-                  f"peak RSS {r['rss_mb']:.1f} MB", flush=True)
+                  f"peak RSS {r['rss_mb']:.1f} MB, daemon CPU {r['cpu_us']:.0f} us per message", flush=True)
     print()
     print("| path | conns | accepted/s | ack p50 ms | ack p99 ms | non-2xx+errors | stored | replies "
-          "delivered | e2e p50 ms | e2e p99 ms | peak RSS MB | vs ceiling |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "delivered | e2e p50 ms | e2e p99 ms | peak RSS MB | CPU us/msg | vs ceiling |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         ceil = [c for c in results if c["path"] == "healthz" and c["conns"] == r["conns"]]
         ratio = f"{r['rps'] / ceil[0]['rps']:.2f}" if ceil and ceil[0]["rps"] else "-"
@@ -237,7 +249,7 @@ def main():
         print(f"| {r['path']} | {r['conns']} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | "
               f"{r['non2xx'] + r['errors']} | {'-' if dash else r['stored']} | "
               f"{'-' if dash else r['delivered']} | {'-' if dash else '%.0f' % r['e2e50']} | "
-              f"{'-' if dash else '%.0f' % r['e2e99']} | {r['rss_mb']:.1f} | {ratio} |")
+              f"{'-' if dash else '%.0f' % r['e2e99']} | {r['rss_mb']:.1f} | {r['cpu_us']:.0f} | {ratio} |")
 
 
 if __name__ == "__main__":
