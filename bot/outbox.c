@@ -67,6 +67,8 @@ struct outbox {
     struct job *done;           /* finished sends waiting for their batch */
     struct event *done_ev;      /* lowest priority: runs after this turn's I/O */
     struct job *unrecorded;     /* finished, but their batch did not commit */
+    CURL *idle[64];             /* easy handles kept for reuse */
+    size_t n_idle;
     struct event *unrecorded_ev;
 };
 
@@ -201,12 +203,30 @@ static int token_retried(struct outbox *o, long long id, int add)
     return 0;
 }
 
+/* Easy handles are reused (curl_easy_reset keeps their caches); creating
+ * and destroying one per send was a visible part of the CPU per message. */
+static CURL *easy_get(struct outbox *o)
+{
+    if (o && o->n_idle)
+        return o->idle[--o->n_idle];
+    return curl_easy_init();
+}
+
+static void easy_put(struct outbox *o, CURL *e)
+{
+    if (o && o->n_idle < sizeof o->idle / sizeof o->idle[0]) {
+        curl_easy_reset(e);   /* drops the options that point into the job */
+        o->idle[o->n_idle++] = e;
+    } else
+        curl_easy_cleanup(e);
+}
+
 static void job_free(struct job *j)
 {
     if (!j)
         return;
     if (j->easy)
-        curl_easy_cleanup(j->easy);
+        easy_put(j->o, j->easy);
     curl_slist_free_all(j->headers);
     adapter_request_free(&j->req);
     free(j->resp);
@@ -395,7 +415,7 @@ static void schedule_scan(struct outbox *o, long long delay_ms);
 static int start_request(struct outbox *o, struct job *j)
 {
     const hl_config *c = &o->app->cfg;
-    j->easy = curl_easy_init();
+    j->easy = easy_get(o);
     if (!j->easy)
         return -1;
     for (size_t i = 0; i < j->req.n_headers; i++) {
@@ -883,6 +903,8 @@ void outbox_free(struct outbox *o)
         event_free(o->curl_timer);
     if (o->scan_timer)
         event_free(o->scan_timer);
+    for (size_t i = 0; i < o->n_idle; i++)
+        curl_easy_cleanup(o->idle[i]);
     free(o->in_flight);
     free(o->token_retried);
     free(o);
