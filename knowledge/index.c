@@ -53,7 +53,8 @@ size_t kb_term_key(const kb_tok *a, const kb_tok *b, int exact, char *buf, size_
             y = b->exact;
         buf[len++] = '=';
     }
-    size_t nx = strlen(x), ny = y ? strlen(y) : 0;
+    size_t nx = x == a->fold ? a->flen : a->elen;
+    size_t ny = !y ? 0 : y == b->fold ? b->flen : b->elen;
     if (len + nx + ny + 2 > cap)
         return 0;
     memcpy(buf + len, x, nx);

@@ -65,6 +65,7 @@ typedef struct kb_tok {
     char fold[KB_TOKLEN];
     char exact[KB_TOKLEN + 8];
     float weight;         /* lexicon factor: 1 normally, < 1 for politeness */
+    uint8_t flen, elen;   /* strlen of fold and exact */
     unsigned char marked;
     unsigned char lex;    /* produced by a lexicon rewrite */
     unsigned char number; /* all digits */

@@ -107,7 +107,7 @@ static size_t phrase_key(const kb_tok *t, size_t n, char *buf, size_t cap)
 {
     size_t len = 0;
     for (size_t i = 0; i < n; i++) {
-        size_t k = strlen(t[i].fold);
+        size_t k = t[i].flen;
         if (len + k + 2 > cap)
             return 0;
         if (i)
@@ -198,7 +198,7 @@ static size_t table_match(const kb_lexicon *l, const lex_table *t, const kb_tok 
     uint32_t packed;
     if (firsts)
         packed = firsts[i];
-    else if (!kb_map_get(&l->firsts, in[i].fold, strlen(in[i].fold), &packed))
+    else if (!kb_map_get(&l->firsts, in[i].fold, in[i].flen, &packed))
         return 0;
     uint32_t lens = (packed >> t->shift) & 0xff;
     if (lens == 0)
@@ -235,7 +235,7 @@ static int rewrite(const kb_lexicon *l, const kb_toks *in, kb_toks *out)
     for (size_t i = 0; i < in->n;) {
         uint32_t rule;
         size_t len = 0;
-        if (l && in->v[i].unit && kb_map_get(&l->units, in->v[i].fold, strlen(in->v[i].fold), &rule))
+        if (l && in->v[i].unit && kb_map_get(&l->units, in->v[i].fold, in->v[i].flen, &rule))
             len = 1;
         else if (l)
             len = table_match(l, &l->rewrite, in->v, in->n, i, &rule, NULL);
@@ -282,7 +282,7 @@ int kb_lexicon_apply(const kb_lexicon *l, const kb_toks *in, kb_toks *out)
     if (!firsts)
         return -1;
     for (size_t i = 0; i < out->n; i++)
-        if (!kb_map_get(&l->firsts, out->v[i].fold, strlen(out->v[i].fold), &firsts[i]))
+        if (!kb_map_get(&l->firsts, out->v[i].fold, out->v[i].flen, &firsts[i]))
             firsts[i] = 0;
     for (size_t i = 0; i < out->n;) {
         uint32_t rule;

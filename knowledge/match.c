@@ -193,22 +193,31 @@ static void entry_match(const kb *k, const qterm *qt, size_t nq, uint32_t e, flo
 static void explain(const kb *k, const qterm *qt, size_t nq, const float *m, const uint8_t *field,
                     const uint8_t *exact, kb_candidate *c)
 {
-    c->n_terms = 0;
+    /* the KB_MAX_TERMS largest contributions, as indices sorted by score */
+    uint16_t best[KB_MAX_TERMS];
+    double sc[KB_MAX_TERMS];
+    size_t nb = 0;
     for (size_t i = 0; i < nq; i++) {
         if (m[i] <= 0)
             continue;
-        double sc = qt[i].q * m[i];
-        /* insertion into the short sorted list */
-        size_t pos = c->n_terms;
-        while (pos > 0 && c->terms[pos - 1].score < sc)
+        double s = qt[i].q * m[i];
+        size_t pos = nb;
+        while (pos > 0 && sc[pos - 1] < s)
             pos--;
         if (pos >= KB_MAX_TERMS)
             continue;
-        size_t last = c->n_terms < KB_MAX_TERMS ? c->n_terms : KB_MAX_TERMS - 1;
-        memmove(&c->terms[pos + 1], &c->terms[pos], (last - pos) * sizeof c->terms[0]);
-        if (c->n_terms < KB_MAX_TERMS)
-            c->n_terms++;
-        kb_term *t = &c->terms[pos];
+        size_t last = nb < KB_MAX_TERMS ? nb : KB_MAX_TERMS - 1;
+        memmove(&best[pos + 1], &best[pos], (last - pos) * sizeof best[0]);
+        memmove(&sc[pos + 1], &sc[pos], (last - pos) * sizeof sc[0]);
+        best[pos] = (uint16_t)i;
+        sc[pos] = s;
+        if (nb < KB_MAX_TERMS)
+            nb++;
+    }
+    c->n_terms = nb;
+    for (size_t j = 0; j < nb; j++) {
+        kb_term *t = &c->terms[j];
+        size_t i = best[j];
         const char *key = k->terms.keys[qt[i].ft];
         size_t kl = strlen(key);
         if (kl >= sizeof t->term)
@@ -218,7 +227,7 @@ static void explain(const kb *k, const qterm *qt, size_t nq, const float *m, con
         strcpy(t->field, kb_field_names[field[i]]);
         if (exact[i])
             strcat(t->field, "+exact");
-        t->score = sc;
+        t->score = sc[j];
     }
 }
 
@@ -344,7 +353,8 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
                 W += k->idf_unknown * UNKNOWN_FACTOR * wgt * (a->number ? NUMBER_FACTOR : 1.0);
                 continue;
             }
-            if (S.tstamp[ft] == S.gen || k->term[ft].idf < IDF_FLOOR)
+            /* a bigram of common words ("ở đâu") may still decide the intent */
+            if (S.tstamp[ft] == S.gen || (!b && k->term[ft].idf < IDF_FLOOR))
                 continue;
             S.tstamp[ft] = S.gen;
             S.tslot[ft] = (uint32_t)nq;

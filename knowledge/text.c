@@ -212,6 +212,8 @@ static int finish(tokbuild *b, kb_toks *t)
     } else {
         k->exact[0] = '\0';
     }
+    k->flen = (uint8_t)b->flen;
+    k->elen = (uint8_t)strlen(k->exact);
     k->number = 1;
     for (size_t i = 0; i < b->flen; i++)
         if (k->fold[i] < '0' || k->fold[i] > '9')
