@@ -134,6 +134,9 @@ typedef struct kb_result {
  * threads at once.  Returns 0, or -1 on invalid input (then out escalates
  * with KB_NO_MATCH). */
 int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out);
+/* kb_match keeps per-thread scratch buffers (sized to the largest kb seen)
+ * between calls; a thread that is about to exit may free them. */
+void kb_thread_cleanup(void);
 
 /* ---- text, continued --------------------------------------------------- */
 

@@ -104,6 +104,16 @@ static _Thread_local struct {
     uint32_t gen;
 } S;
 
+void kb_thread_cleanup(void)
+{
+    free(S.score);
+    free(S.cov);
+    free(S.touched);
+    free(S.tstamp);
+    free(S.tslot);
+    memset(&S, 0, sizeof S);
+}
+
 static int scratch_terms(size_t n)
 {
     if (n > S.tcap) {

@@ -57,6 +57,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
+    kb_thread_cleanup();
     kb_free(f->shipped);
     kb_free(f->small);
     free(f);
