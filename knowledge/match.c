@@ -61,7 +61,7 @@ double kb_tune(const char *name, double def)
 #define MIN_SCORE KB_TUNABLE(MIN_SCORE, 2.0)           /* less than one telling word matched: no match */
 #define NO_MATCH_BELOW KB_TUNABLE(NO_MATCH_BELOW, 0.2) /* confidence: no_match rather than low_confidence */
 #define CONF_A KB_TUNABLE(CONF_A, 0.35)                /* confidence when none of the entry's wording is there */
-#define POOL 16                                        /* candidates scored in full */
+#define POOL 12                                        /* candidates scored in full */
 #define DEFER_MIN 256                                  /* a term with fewer postings is always walked, */
 #define DEFER_DIV 64                                   /* or with fewer than this share of the corpus */
 
