@@ -487,6 +487,25 @@ static int begin(hl_app *app, char *err, size_t errlen)
     return QUEUE_OK;
 }
 
+/* Runs one UPDATE of a case whose parameters are always ?1 the member of
+ * staff, ?2 the time now and ?3 the case id (a statement uses those it
+ * needs).  QUEUE_OK, or QUEUE_ERROR with err set. */
+static int update_case(hl_app *app, const char *sql, long long case_id, const char *user,
+                       char *err, size_t errlen)
+{
+    sqlite3_stmt *st = store_stmt(app->db, sql);
+    int rc = QUEUE_ERROR;
+    if (st) {
+        sqlite3_bind_text(st, 1, user, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 2, store_now_ms());
+        sqlite3_bind_int64(st, 3, case_id);
+        rc = store_step_done(app->db, st) == 0 ? QUEUE_OK : QUEUE_ERROR;
+    }
+    if (rc == QUEUE_ERROR)
+        snprintf(err, errlen, "database error");
+    return rc;
+}
+
 int queue_claim(hl_app *app, long long case_id, const char *user, int is_admin, char *err,
                 size_t errlen)
 {
@@ -506,20 +525,11 @@ int queue_claim(hl_app *app, long long case_id, const char *user, int is_admin, 
     }
     (void)is_admin;
     if (rc == QUEUE_OK && strcmp(cs.status, "open") == 0) {
-        sqlite3_stmt *st = store_stmt(app->db, "UPDATE cases SET status = 'claimed', "
-                                               "claimed_by = ?1, claimed_at = ?2, updated_at = ?2 "
-                                               "WHERE id = ?3 AND status = 'open'");
-        if (!st) {
-            rc = QUEUE_ERROR;
-        } else {
-            sqlite3_bind_text(st, 1, user, -1, SQLITE_TRANSIENT);
-            sqlite3_bind_int64(st, 2, store_now_ms());
-            sqlite3_bind_int64(st, 3, case_id);
-            rc = store_step_done(app->db, st) == 0 ? QUEUE_OK : QUEUE_ERROR;
-        }
-        if (rc == QUEUE_ERROR)
-            snprintf(err, errlen, "database error");
-        else
+        rc = update_case(app, "UPDATE cases SET status = 'claimed', "
+                              "claimed_by = ?1, claimed_at = ?2, updated_at = ?2 "
+                              "WHERE id = ?3 AND status = 'open'",
+                         case_id, user, err, errlen);
+        if (rc == QUEUE_OK)
             log_info("case_claimed", "case=%lld user=%s", case_id, user);
     }
     return finish(app, case_id, rc, err, errlen);
@@ -533,19 +543,11 @@ int queue_release(hl_app *app, long long case_id, const char *user, int is_admin
         return QUEUE_ERROR;
     int rc = check_active(app, case_id, user, is_admin, &cs, err, errlen);
     if (rc == QUEUE_OK && strcmp(cs.status, "claimed") == 0) {
-        sqlite3_stmt *st = store_stmt(app->db, "UPDATE cases SET status = 'open', "
-                                               "claimed_by = NULL, claimed_at = NULL, "
-                                               "updated_at = ?1 WHERE id = ?2");
-        if (!st) {
-            rc = QUEUE_ERROR;
-        } else {
-            sqlite3_bind_int64(st, 1, store_now_ms());
-            sqlite3_bind_int64(st, 2, case_id);
-            rc = store_step_done(app->db, st) == 0 ? QUEUE_OK : QUEUE_ERROR;
-        }
-        if (rc == QUEUE_ERROR)
-            snprintf(err, errlen, "database error");
-        else
+        rc = update_case(app, "UPDATE cases SET status = 'open', "
+                              "claimed_by = NULL, claimed_at = NULL, "
+                              "updated_at = ?2 WHERE id = ?3",
+                         case_id, user, err, errlen);
+        if (rc == QUEUE_OK)
             log_info("case_released", "case=%lld user=%s", case_id, user);
     }
     return finish(app, case_id, rc, err, errlen);
@@ -659,20 +661,11 @@ int queue_resolve(hl_app *app, long long case_id, const char *user, int is_admin
     if (rc == QUEUE_OK && proposal && !cJSON_IsNull(proposal))
         rc = add_proposal(app, case_id, &cs, user, proposal, err, errlen);
     if (rc == QUEUE_OK) {
-        sqlite3_stmt *st = store_stmt(app->db, "UPDATE cases SET status = 'resolved', "
-                                               "resolved_at = ?1, resolved_by = ?2, "
-                                               "updated_at = ?1 WHERE id = ?3");
-        if (!st) {
-            rc = QUEUE_ERROR;
-        } else {
-            sqlite3_bind_int64(st, 1, store_now_ms());
-            sqlite3_bind_text(st, 2, user, -1, SQLITE_TRANSIENT);
-            sqlite3_bind_int64(st, 3, case_id);
-            rc = store_step_done(app->db, st) == 0 ? QUEUE_OK : QUEUE_ERROR;
-        }
-        if (rc == QUEUE_ERROR)
-            snprintf(err, errlen, "database error");
-        else
+        rc = update_case(app, "UPDATE cases SET status = 'resolved', "
+                              "resolved_at = ?2, resolved_by = ?1, "
+                              "updated_at = ?2 WHERE id = ?3",
+                         case_id, user, err, errlen);
+        if (rc == QUEUE_OK)
             log_info("case_resolved", "case=%lld user=%s proposal=%d", case_id, user,
                      proposal && !cJSON_IsNull(proposal));
     }
@@ -701,23 +694,14 @@ int queue_reply(hl_app *app, long long case_id, const char *user, int is_admin, 
         snprintf(err, errlen, "cannot queue the reply");
         rc = QUEUE_ERROR;
     }
-    if (rc == QUEUE_OK) {
-        /* Answering an open case takes it: the bot must stay silent now. */
-        sqlite3_stmt *st = store_stmt(
-            app->db, "UPDATE cases SET status = 'claimed', claimed_by = COALESCE(claimed_by, ?1),"
-                     " claimed_at = COALESCE(claimed_at, ?2),"
-                     " first_reply_at = COALESCE(first_reply_at, ?2), updated_at = ?2 WHERE id = ?3");
-        if (!st) {
-            rc = QUEUE_ERROR;
-        } else {
-            sqlite3_bind_text(st, 1, user, -1, SQLITE_TRANSIENT);
-            sqlite3_bind_int64(st, 2, store_now_ms());
-            sqlite3_bind_int64(st, 3, case_id);
-            rc = store_step_done(app->db, st) == 0 ? QUEUE_OK : QUEUE_ERROR;
-        }
-        if (rc == QUEUE_ERROR)
-            snprintf(err, errlen, "database error");
-    }
+    /* Answering an open case takes it: the bot must stay silent now. */
+    if (rc == QUEUE_OK)
+        rc = update_case(app, "UPDATE cases SET status = 'claimed',"
+                              " claimed_by = COALESCE(claimed_by, ?1),"
+                              " claimed_at = COALESCE(claimed_at, ?2),"
+                              " first_reply_at = COALESCE(first_reply_at, ?2), updated_at = ?2"
+                              " WHERE id = ?3",
+                         case_id, user, err, errlen);
     rc = finish(app, case_id, rc, err, errlen);
     if (rc == QUEUE_OK) {
         log_info("case_reply", "case=%lld user=%s message=%lld", case_id, user, *message_id);
