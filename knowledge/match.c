@@ -242,9 +242,9 @@ static void explain(const kb *k, const qterm *qt, size_t nq, const float *m, con
 }
 
 /* How much of entry e's own wording the message covers: for the question
- * and each variant, the idf mass of its terms that the message has, over
- * its whole idf mass; the best of them.  qs is the message's folded terms,
- * sorted. */
+ * and each variant, the idf mass of its terms that the message has (found
+ * by their stamps), over its whole idf mass; the best of them.  *mdoc gets
+ * the largest share of the message one document explains (for tuning). */
 static double doc_coverage(const kb *k, const qterm *qt, uint32_t e, double W, double *mdoc)
 {
     double best = 0;
