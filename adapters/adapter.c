@@ -86,6 +86,13 @@ int adapter_isset(const char *s)
     return s && *s;
 }
 
+int adapter_fail(adapter_parse *out, int status, const char *msg)
+{
+    out->status = status;
+    snprintf(out->error, sizeof out->error, "%s", msg);
+    return -1;
+}
+
 /* Comparing digests rather than the strings themselves keeps the compare
  * constant-time whatever the lengths: an attacker learns neither the secret's
  * length nor how many leading bytes matched. */
@@ -102,6 +109,21 @@ int adapter_secret_eq(const char *a, const char *b)
 char *adapter_urlencode(const char *s)
 {
     return evhttp_encode_uri(s ? s : "");
+}
+
+int adapter_query_add(char **q, const char *name, const char *value)
+{
+    char *enc = adapter_urlencode(value ? value : "");
+    if (!enc)
+        return -1;
+    char *nq = NULL;
+    int r = asprintf(&nq, "%s%s%s=%s", *q ? *q : "", *q && **q ? "&" : "", name, enc);
+    free(enc);
+    if (r < 0)
+        return -1;
+    free(*q);
+    *q = nq;
+    return 0;
 }
 
 char *adapter_join_url(const char *base, const char *suffix)

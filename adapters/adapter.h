@@ -184,6 +184,9 @@ int adapter_split(const char *text, size_t max_chars, char **parts, int max_part
 
 /* 1 when s is a non-empty string (config strings may be NULL or ""). */
 int adapter_isset(const char *s);
+/* Refuses a request: out->status = status, out->error = msg.  Returns -1,
+ * so a parser can end with `return adapter_fail(out, 400, "...")`. */
+int adapter_fail(adapter_parse *out, int status, const char *msg);
 /* Constant-time equality of two NUL-terminated secrets (compares their
  * SHA-256 digests, so neither the content nor the length leaks).  1 equal. */
 int adapter_secret_eq(const char *a, const char *b);
@@ -210,6 +213,9 @@ const char *adapter_form_str(const adapter_form *form, const char *name);
 void adapter_form_free(adapter_form *form);
 /* Percent-encodes every byte but RFC 3986 unreserved ones.  malloc'd. */
 char *adapter_urlencode(const char *s);
+/* Appends "name=<urlencoded value>" to the query *q (malloc'd or NULL),
+ * with a '&' when *q is not empty.  0 / -1 (ENOMEM; *q is left as it was). */
+int adapter_query_add(char **q, const char *name, const char *value);
 /* base + suffix with a single '/' between them (base's trailing '/' dropped). malloc'd. */
 char *adapter_join_url(const char *base, const char *suffix);
 

@@ -22,19 +22,12 @@ static int esms_can_send(const hl_config *cfg)
     return esms_configured(cfg) && adapter_isset(cfg->esms.brandname);
 }
 
-static int fail(adapter_parse *out, int status, const char *msg)
-{
-    out->status = status;
-    snprintf(out->error, sizeof out->error, "%s", msg);
-    return -1;
-}
-
 static int esms_parse_inbound(const hl_config *cfg, const adapter_http_in *in, adapter_parse *out)
 {
     (void)cfg;
     (void)in;
     out->n = 0;
-    return fail(out, 404, "eSMS is outbound only");
+    return adapter_fail(out, 404, "eSMS is outbound only");
 }
 
 /* GET /webhook/esms/dlr?SMSID=...&SendStatus=5&RequestId=<outbox id>.
@@ -47,12 +40,12 @@ static int esms_parse_dlr(const hl_config *cfg, const adapter_http_in *in, adapt
     memset(dlr, 0, sizeof *dlr);
     out->n = 0;
     if (!esms_configured(cfg))
-        return fail(out, 404, "the eSMS channel is not configured");
+        return adapter_fail(out, 404, "the eSMS channel is not configured");
     if ((in->query && adapter_form_parse(&form, in->query, strlen(in->query)) < 0) ||
         (in->method && strcmp(in->method, "POST") == 0 && in->body &&
          adapter_form_parse(&form, in->body, in->body_len) < 0)) {
         adapter_form_free(&form);
-        return fail(out, 500, "out of memory");
+        return adapter_fail(out, 500, "out of memory");
     }
     const char *smsid = adapter_form_str(&form, "SMSID");
     const char *st = adapter_form_str(&form, "SendStatus");
@@ -61,7 +54,7 @@ static int esms_parse_dlr(const hl_config *cfg, const adapter_http_in *in, adapt
     long long oid = adapter_isset(rid) ? strtoll(rid, &end, 10) : 0;
     if ((!adapter_isset(smsid) && oid <= 0) || !adapter_isset(st)) {
         adapter_form_free(&form);
-        return fail(out, 400, "SMSID or RequestId, and SendStatus, are required");
+        return adapter_fail(out, 400, "SMSID or RequestId, and SendStatus, are required");
     }
     dlr->outbox_id = (oid > 0 && end && !*end) ? oid : 0;
     snprintf(dlr->provider_id, sizeof dlr->provider_id, "%s", smsid ? smsid : "");

@@ -24,13 +24,6 @@ static int kannel_can_send(const hl_config *cfg)
     return kannel_configured(cfg);
 }
 
-static int fail(adapter_parse *out, int status, const char *msg)
-{
-    out->status = status;
-    snprintf(out->error, sizeof out->error, "%s", msg);
-    return -1;
-}
-
 /* ---- charsets ----------------------------------------------------------- */
 
 static size_t put_utf8(char *o, uint32_t c)
@@ -180,14 +173,14 @@ static int kannel_parse_inbound(const hl_config *cfg, const adapter_http_in *in,
     size_t blen = 0;
     out->n = 0;
     if (!kannel_configured(cfg))
-        return fail(out, 404, "the Kannel channel is not configured");
+        return adapter_fail(out, 404, "the Kannel channel is not configured");
     if (collect(in, &form, &btext, &blen, &bcharset) < 0) {
         adapter_form_free(&form);
-        return fail(out, 500, "out of memory");
+        return adapter_fail(out, 500, "out of memory");
     }
     if (!kannel_authorized(cfg, &form)) {
         adapter_form_free(&form);
-        return fail(out, 401, "missing or wrong token");
+        return adapter_fail(out, 401, "missing or wrong token");
     }
     const char *from = adapter_form_str(&form, "from");
     if (!adapter_isset(from) && in->header)
@@ -197,7 +190,7 @@ static int kannel_parse_inbound(const hl_config *cfg, const adapter_http_in *in,
     const char *coding = adapter_form_str(&form, "coding");
     if (!adapter_isset(from) || (!text && !btext)) {
         adapter_form_free(&form);
-        return fail(out, 400, "from and text are required");
+        return adapter_fail(out, 400, "from and text are required");
     }
     adapter_inbound *ev = &out->ev[0];
     memset(ev, 0, sizeof *ev);
@@ -214,7 +207,7 @@ static int kannel_parse_inbound(const hl_config *cfg, const adapter_http_in *in,
         ev->text = mo_text(btext, blen, adapter_isset(charset) ? charset : bcharset, coding);
     adapter_form_free(&form);
     if (!ev->text)
-        return fail(out, 500, "out of memory");
+        return adapter_fail(out, 500, "out of memory");
     out->n = 1;
     /* An empty body: with max-messages = 0 Kannel sends nothing back anyway,
      * the reply goes through the outbox. */
@@ -234,14 +227,14 @@ static int kannel_parse_dlr(const hl_config *cfg, const adapter_http_in *in, ada
     memset(dlr, 0, sizeof *dlr);
     out->n = 0;
     if (!kannel_configured(cfg))
-        return fail(out, 404, "the Kannel channel is not configured");
+        return adapter_fail(out, 404, "the Kannel channel is not configured");
     if (collect(in, &form, &btext, &blen, &bcharset) < 0) {
         adapter_form_free(&form);
-        return fail(out, 500, "out of memory");
+        return adapter_fail(out, 500, "out of memory");
     }
     if (!kannel_authorized(cfg, &form)) {
         adapter_form_free(&form);
-        return fail(out, 401, "missing or wrong token");
+        return adapter_fail(out, 401, "missing or wrong token");
     }
     const char *id = adapter_form_str(&form, "id");
     const char *type = adapter_form_str(&form, "type");
@@ -249,7 +242,7 @@ static int kannel_parse_dlr(const hl_config *cfg, const adapter_http_in *in, ada
     long long oid = id ? strtoll(id, &end, 10) : 0;
     if (!adapter_isset(id) || *end || oid <= 0 || !adapter_isset(type)) {
         adapter_form_free(&form);
-        return fail(out, 400, "id and type are required");
+        return adapter_fail(out, 400, "id and type are required");
     }
     dlr->outbox_id = oid;
     long t = strtol(type, NULL, 10);
@@ -275,22 +268,6 @@ static int kannel_parse_dlr(const hl_config *cfg, const adapter_http_in *in, ada
 
 /* ---- outbound ----------------------------------------------------------- */
 
-/* Appends "&name=<urlencoded value>" to *q; -1 on ENOMEM. */
-static int add_param(char **q, const char *name, const char *value)
-{
-    char *enc = adapter_urlencode(value ? value : "");
-    if (!enc)
-        return -1;
-    char *nq = NULL;
-    int r = asprintf(&nq, "%s%s%s=%s", *q ? *q : "", *q && **q ? "&" : "", name, enc);
-    free(enc);
-    if (r < 0)
-        return -1;
-    free(*q);
-    *q = nq;
-    return 0;
-}
-
 /* GET {sendsms_url}?username=&password=&from=&to=&text=&charset=UTF-8
  * &coding=0|2&dlr-mask=31&dlr-url=...  The URL holds the sendsms password
  * and the webhook token: the daemon must not log it. */
@@ -308,13 +285,14 @@ static int kannel_build_send(const hl_config *cfg, const adapter_out *msg, adapt
     }
     const char *pub = adapter_isset(msg->public_url) ? msg->public_url : cfg->public_url;
     char *q = NULL, *dlr = NULL, *dlrbase = NULL;
-    int ok = add_param(&q, "username", cfg->kannel.username) == 0 &&
-             add_param(&q, "password", cfg->kannel.password) == 0;
+    int ok = adapter_query_add(&q, "username", cfg->kannel.username) == 0 &&
+             adapter_query_add(&q, "password", cfg->kannel.password) == 0;
     if (ok && adapter_isset(cfg->kannel.from))
-        ok = add_param(&q, "from", cfg->kannel.from) == 0;
-    ok = ok && add_param(&q, "to", msg->address) == 0 && add_param(&q, "text", msg->text) == 0 &&
-         add_param(&q, "charset", "UTF-8") == 0 &&
-         add_param(&q, "coding", msg->coding == 2 ? "2" : "0") == 0;
+        ok = adapter_query_add(&q, "from", cfg->kannel.from) == 0;
+    ok = ok && adapter_query_add(&q, "to", msg->address) == 0 &&
+         adapter_query_add(&q, "text", msg->text) == 0 &&
+         adapter_query_add(&q, "charset", "UTF-8") == 0 &&
+         adapter_query_add(&q, "coding", msg->coding == 2 ? "2" : "0") == 0;
     if (ok && adapter_isset(pub)) {
         char *tok = adapter_urlencode(cfg->kannel.webhook_token);
         dlrbase = adapter_join_url(pub, "webhook/kannel/dlr");
@@ -323,7 +301,8 @@ static int kannel_build_send(const hl_config *cfg, const adapter_out *msg, adapt
         if (!ok)
             dlr = NULL;
         free(tok);
-        ok = ok && add_param(&q, "dlr-mask", "31") == 0 && add_param(&q, "dlr-url", dlr) == 0;
+        ok = ok && adapter_query_add(&q, "dlr-mask", "31") == 0 &&
+             adapter_query_add(&q, "dlr-url", dlr) == 0;
     }
     const char *base = cfg->kannel.sendsms_url;
     if (ok && asprintf(&req->url, "%s%s%s", base, strchr(base, '?') ? "&" : "?", q) < 0) {

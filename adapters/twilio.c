@@ -26,13 +26,6 @@ static int twilio_can_send(const hl_config *cfg)
     return twilio_configured(cfg) && adapter_isset(cfg->twilio.from);
 }
 
-static int fail(adapter_parse *out, int status, const char *msg)
-{
-    out->status = status;
-    snprintf(out->error, sizeof out->error, "%s", msg);
-    return -1;
-}
-
 /* ---- signature ---------------------------------------------------------- */
 
 /* The public URL Twilio calls for the message webhook: twilio.public_url
@@ -174,18 +167,19 @@ static int twilio_parse_inbound(const hl_config *cfg, const adapter_http_in *in,
     int rc = -1;
     char *base = NULL;
     if (!twilio_configured(cfg))
-        return fail(out, 404, "the Twilio channel is not configured");
+        return adapter_fail(out, 404, "the Twilio channel is not configured");
     if (signed_params(in, &form, &all) < 0) {
-        fail(out, 500, "out of memory");
+        adapter_fail(out, 500, "out of memory");
         goto done;
     }
     base = webhook_base(cfg);
     if (!base) {
-        fail(out, 401, "cannot verify: neither channels.twilio.public_url nor public_url is set");
+        adapter_fail(out, 401,
+                     "cannot verify: neither channels.twilio.public_url nor public_url is set");
         goto done;
     }
     if (!twilio_verify(cfg, in, base, &form)) {
-        fail(out, 401, "missing or bad X-Twilio-Signature");
+        adapter_fail(out, 401, "missing or bad X-Twilio-Signature");
         goto done;
     }
     const char *from = adapter_form_str(&all, "From");
@@ -193,7 +187,7 @@ static int twilio_parse_inbound(const hl_config *cfg, const adapter_http_in *in,
     const char *sid = adapter_form_str(&all, "MessageSid");
     const char *nmedia = adapter_form_str(&all, "NumMedia");
     if (!adapter_isset(from)) {
-        fail(out, 400, "From is required");
+        adapter_fail(out, 400, "From is required");
         goto done;
     }
     adapter_inbound *ev = &out->ev[0];
@@ -210,7 +204,7 @@ static int twilio_parse_inbound(const hl_config *cfg, const adapter_http_in *in,
         ev->kind = AD_TEXT;
         ev->text = strdup(body ? body : "");
         if (!ev->text) {
-            fail(out, 500, "out of memory");
+            adapter_fail(out, 500, "out of memory");
             goto done;
         }
     }
@@ -237,15 +231,15 @@ static int twilio_parse_dlr(const hl_config *cfg, const adapter_http_in *in, ada
     int rc = -1;
     char *base = NULL, *url = NULL;
     if (!twilio_configured(cfg))
-        return fail(out, 404, "the Twilio channel is not configured");
+        return adapter_fail(out, 404, "the Twilio channel is not configured");
     if (signed_params(in, &form, &all) < 0) {
-        fail(out, 500, "out of memory");
+        adapter_fail(out, 500, "out of memory");
         goto done;
     }
     base = webhook_base(cfg);
     url = base ? adapter_join_url(base, "status") : NULL;
     if (!url || !twilio_verify(cfg, in, url, &form)) {
-        fail(out, 401, "missing or bad X-Twilio-Signature");
+        adapter_fail(out, 401, "missing or bad X-Twilio-Signature");
         goto done;
     }
     const char *sid = adapter_form_str(&all, "MessageSid");
@@ -253,7 +247,7 @@ static int twilio_parse_dlr(const hl_config *cfg, const adapter_http_in *in, ada
     const char *code = adapter_form_str(&all, "ErrorCode");
     const char *id = adapter_form_str(&all, "id");
     if (!adapter_isset(sid) || !adapter_isset(status)) {
-        fail(out, 400, "MessageSid and MessageStatus are required");
+        adapter_fail(out, 400, "MessageSid and MessageStatus are required");
         goto done;
     }
     snprintf(dlr->provider_id, sizeof dlr->provider_id, "%s", sid);
@@ -284,21 +278,6 @@ done:
 
 /* ---- outbound ----------------------------------------------------------- */
 
-static int add_param(char **q, const char *name, const char *value)
-{
-    char *enc = adapter_urlencode(value ? value : "");
-    if (!enc)
-        return -1;
-    char *nq = NULL;
-    int r = asprintf(&nq, "%s%s%s=%s", *q ? *q : "", *q && **q ? "&" : "", name, enc);
-    free(enc);
-    if (r < 0)
-        return -1;
-    free(*q);
-    *q = nq;
-    return 0;
-}
-
 /* A Messaging Service SID ("MG" + 32 hex) goes in MessagingServiceSid. */
 static int is_messaging_service(const char *from)
 {
@@ -324,10 +303,11 @@ static int twilio_build_send(const hl_config *cfg, const adapter_out *msg, adapt
     if (!ok)
         path = NULL;
     ok = ok && (req->url = adapter_join_url(api, path)) != NULL;
-    ok = ok && add_param(&q, "To", msg->address) == 0 &&
-         add_param(&q, is_messaging_service(cfg->twilio.from) ? "MessagingServiceSid" : "From",
-                   cfg->twilio.from) == 0 &&
-         add_param(&q, "Body", msg->text) == 0;
+    ok = ok && adapter_query_add(&q, "To", msg->address) == 0 &&
+         adapter_query_add(&q,
+                           is_messaging_service(cfg->twilio.from) ? "MessagingServiceSid" : "From",
+                           cfg->twilio.from) == 0 &&
+         adapter_query_add(&q, "Body", msg->text) == 0;
     /* The status callback URL is built the way parse_dlr verifies it. */
     if (ok && adapter_isset(msg->public_url) && !adapter_isset(cfg->twilio.public_url))
         base = adapter_join_url(msg->public_url, TWILIO_PATH);
@@ -337,7 +317,7 @@ static int twilio_build_send(const hl_config *cfg, const adapter_out *msg, adapt
         ok = asprintf(&status_url, "%s/status?id=%lld", base, msg->outbox_id) >= 0;
         if (!ok)
             status_url = NULL;
-        ok = ok && add_param(&q, "StatusCallback", status_url) == 0;
+        ok = ok && adapter_query_add(&q, "StatusCallback", status_url) == 0;
     }
     ok = ok && asprintf(&req->userpwd, "%s:%s", cfg->twilio.account_sid, cfg->twilio.auth_token) >= 0;
     if (!ok)

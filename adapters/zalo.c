@@ -113,13 +113,6 @@ static int utf8_ok(const char *s)
     return 1;
 }
 
-static int fail(adapter_parse *out, int status, const char *msg)
-{
-    out->status = status;
-    snprintf(out->error, sizeof out->error, "%s", msg);
-    return -1;
-}
-
 /* Zalo's media events, named by what follows "user_send_". */
 static const char *const media_events[] = {
     "image", "file", "audio", "video", "sticker", "gif", "link", "location", "business_card",
@@ -144,16 +137,16 @@ static int zalo_parse_inbound(const hl_config *cfg, const adapter_http_in *in, a
     const char *sig = in->header ? in->header(in, "X-ZEvent-Signature") : NULL;
     out->n = 0;
     if (!zalo_configured(cfg))
-        return fail(out, 404, "the Zalo channel is not configured");
+        return adapter_fail(out, 404, "the Zalo channel is not configured");
     if (!in->method || strcmp(in->method, "POST") != 0)
-        return fail(out, 405, "POST expected");
+        return adapter_fail(out, 405, "POST expected");
     if (!sig || !*sig)
-        return fail(out, 401, "missing X-ZEvent-Signature");
+        return adapter_fail(out, 401, "missing X-ZEvent-Signature");
 
     cJSON *root = cJSON_ParseWithLength(in->body ? in->body : "", in->body_len);
     if (!root || !cJSON_IsObject(root)) {
         cJSON_Delete(root);
-        return fail(out, 400, "malformed JSON");
+        return adapter_fail(out, 400, "malformed JSON");
     }
     const char *raw = in->body;
     size_t rl = in->body_len;
@@ -161,32 +154,32 @@ static int zalo_parse_inbound(const hl_config *cfg, const adapter_http_in *in, a
     if (adapter_json_text(raw, rl, root, app_id, sizeof app_id, "app_id", NULL) < 0 ||
         adapter_json_text(raw, rl, root, ts, sizeof ts, "timestamp", NULL) < 0) {
         cJSON_Delete(root);
-        return fail(out, 400, "missing app_id or timestamp");
+        return adapter_fail(out, 400, "missing app_id or timestamp");
     }
     if (zalo_mac(app_id, in->body ? in->body : "", in->body_len, ts, cfg->zalo.oa_secret, hex) < 0) {
         cJSON_Delete(root);
-        return fail(out, 500, "cannot compute the signature");
+        return adapter_fail(out, 500, "cannot compute the signature");
     }
     int sig_ok = zalo_signature_ok(sig, hex);
     OPENSSL_cleanse(hex, sizeof hex);
     if (!sig_ok) {
         cJSON_Delete(root);
-        return fail(out, 401, "bad X-ZEvent-Signature");
+        return adapter_fail(out, 401, "bad X-ZEvent-Signature");
     }
     /* A raw NUL would cut the text short where C strings end: refused, as
      * the daemon's own JSON routes do. */
     if (memchr(raw, '\0', rl) || escaped_nul(raw, rl)) {
         cJSON_Delete(root);
-        return fail(out, 400, "NUL byte in body");
+        return adapter_fail(out, 400, "NUL byte in body");
     }
     /* Signed, but for another app: a webhook pointed at the wrong OA. */
     if (strcmp(app_id, cfg->zalo.app_id) != 0) {
         cJSON_Delete(root);
-        return fail(out, 401, "app_id does not match channels.zalo.app_id");
+        return adapter_fail(out, 401, "app_id does not match channels.zalo.app_id");
     }
     if (adapter_json_text(raw, rl, root, event, sizeof event, "event_name", NULL) < 0) {
         cJSON_Delete(root);
-        return fail(out, 400, "missing event_name");
+        return adapter_fail(out, 400, "missing event_name");
     }
 
     adapter_inbound *ev = &out->ev[0];
@@ -200,7 +193,7 @@ static int zalo_parse_inbound(const hl_config *cfg, const adapter_http_in *in, a
         if (adapter_json_text(raw, rl, root, ev->address, sizeof ev->address, "sender", "id",
                               NULL) < 0 || !ev->address[0]) {
             cJSON_Delete(root);
-            return fail(out, 400, "missing sender.id");
+            return adapter_fail(out, 400, "missing sender.id");
         }
         /* A message without an id cannot be de-duplicated, but is still a
          * message: take it. */
@@ -209,7 +202,7 @@ static int zalo_parse_inbound(const hl_config *cfg, const adapter_http_in *in, a
         if (!kind) {
             if (!cJSON_IsString(text)) {
                 cJSON_Delete(root);
-                return fail(out, 400, "missing message.text");
+                return adapter_fail(out, 400, "missing message.text");
             }
             ev->kind = AD_TEXT;
         } else {
@@ -218,20 +211,20 @@ static int zalo_parse_inbound(const hl_config *cfg, const adapter_http_in *in, a
         }
         if (cJSON_IsString(text) && text->valuestring && !utf8_ok(text->valuestring)) {
             cJSON_Delete(root);
-            return fail(out, 400, "message.text is not valid UTF-8");
+            return adapter_fail(out, 400, "message.text is not valid UTF-8");
         }
         if (cJSON_IsString(text) && text->valuestring) {
             ev->text = strdup(text->valuestring);
             if (!ev->text) {
                 cJSON_Delete(root);
-                return fail(out, 500, "out of memory");
+                return adapter_fail(out, 500, "out of memory");
             }
         }
     } else if (strcmp(event, "follow") == 0 || strcmp(event, "unfollow") == 0) {
         if (adapter_json_text(raw, rl, root, ev->address, sizeof ev->address, "follower", "id",
                               NULL) < 0 || !ev->address[0]) {
             cJSON_Delete(root);
-            return fail(out, 400, "missing follower.id");
+            return adapter_fail(out, 400, "missing follower.id");
         }
         ev->kind = event[0] == 'f' ? AD_FOLLOW : AD_UNFOLLOW;
     } else {
@@ -259,7 +252,7 @@ static int zalo_parse_dlr(const hl_config *cfg, const adapter_http_in *in, adapt
     (void)cfg;
     (void)in;
     memset(dlr, 0, sizeof *dlr);
-    return fail(out, 404, "no delivery reports on this channel");
+    return adapter_fail(out, 404, "no delivery reports on this channel");
 }
 
 /* ---- outbound ----------------------------------------------------------- */
