@@ -166,22 +166,34 @@ static int kannel_authorized(const hl_config *cfg, const adapter_form *form)
            adapter_secret_eq(token, cfg->kannel.webhook_token);
 }
 
+/* What every Kannel callback passes before its own fields are read: the
+ * channel is configured, the request is collected (see collect()) and its
+ * token is right.  0, or -1 after adapter_fail() with form freed. */
+static int kannel_accept(const hl_config *cfg, const adapter_http_in *in, adapter_form *form,
+                         const char **body_text, size_t *body_len, const char **body_charset,
+                         adapter_parse *out)
+{
+    if (!kannel_configured(cfg))
+        return adapter_fail(out, 404, "the Kannel channel is not configured");
+    if (collect(in, form, body_text, body_len, body_charset) < 0) {
+        adapter_form_free(form);
+        return adapter_fail(out, 500, "out of memory");
+    }
+    if (!kannel_authorized(cfg, form)) {
+        adapter_form_free(form);
+        return adapter_fail(out, 401, "missing or wrong token");
+    }
+    return 0;
+}
+
 static int kannel_parse_inbound(const hl_config *cfg, const adapter_http_in *in, adapter_parse *out)
 {
     adapter_form form = { 0 };
     const char *btext = NULL, *bcharset = NULL;
     size_t blen = 0;
     out->n = 0;
-    if (!kannel_configured(cfg))
-        return adapter_fail(out, 404, "the Kannel channel is not configured");
-    if (collect(in, &form, &btext, &blen, &bcharset) < 0) {
-        adapter_form_free(&form);
-        return adapter_fail(out, 500, "out of memory");
-    }
-    if (!kannel_authorized(cfg, &form)) {
-        adapter_form_free(&form);
-        return adapter_fail(out, 401, "missing or wrong token");
-    }
+    if (kannel_accept(cfg, in, &form, &btext, &blen, &bcharset, out) < 0)
+        return -1;
     const char *from = adapter_form_str(&form, "from");
     if (!adapter_isset(from) && in->header)
         from = in->header(in, "X-Kannel-From");
@@ -226,16 +238,8 @@ static int kannel_parse_dlr(const hl_config *cfg, const adapter_http_in *in, ada
     size_t blen = 0;
     memset(dlr, 0, sizeof *dlr);
     out->n = 0;
-    if (!kannel_configured(cfg))
-        return adapter_fail(out, 404, "the Kannel channel is not configured");
-    if (collect(in, &form, &btext, &blen, &bcharset) < 0) {
-        adapter_form_free(&form);
-        return adapter_fail(out, 500, "out of memory");
-    }
-    if (!kannel_authorized(cfg, &form)) {
-        adapter_form_free(&form);
-        return adapter_fail(out, 401, "missing or wrong token");
-    }
+    if (kannel_accept(cfg, in, &form, &btext, &blen, &bcharset, out) < 0)
+        return -1;
     const char *id = adapter_form_str(&form, "id");
     const char *type = adapter_form_str(&form, "type");
     char *end = NULL;
