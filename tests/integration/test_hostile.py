@@ -286,6 +286,21 @@ try:
         T.check(f"injection {i}: zalo webhook accepted", r.status == 200, r)
         rows = d.wait_for(lambda: d.query("SELECT text FROM messages WHERE provider_id = ?", f"inj-z{i}"))
         T.check(f"injection {i}: zalo text stored byte for byte", rows and rows[0]["text"] == pl, rows)
+        # ... and returned verbatim to staff in its case (a payload never matches an answer).
+        case = d.wait_for(lambda: d.query("SELECT case_id FROM messages WHERE provider_id = ? "
+                                          "AND case_id IS NOT NULL", f"inj-z{i}"))
+        texts = []
+        if case:
+            r = api("GET", f"/api/cases/{case[0]['case_id']}")
+            texts = [m.get("text") for m in (r.json() or {}).get("messages", [])]
+        T.check(f"injection {i}: zalo text returned verbatim in its case by the API", pl in texts,
+                (case, texts[:3]))
+        # Web chat text.
+        r = d.request("POST", "/chat/send", json_body={"text": pl}, cookies=False)
+        T.check(f"injection {i}: web chat message accepted", r.status == 200, r)
+        rows = d.query("SELECT text FROM messages WHERE channel = 'web' AND direction = 'in' "
+                       "ORDER BY id DESC LIMIT 1")
+        T.check(f"injection {i}: web chat text stored byte for byte", rows and rows[0]["text"] == pl, rows)
         # Kannel text and sender
         r = d.request("GET", kannel({"token": KTOKEN, "from": pl[:60], "text": pl, "id": f"inj-k{i}"})[1])
         T.check(f"injection {i}: kannel webhook accepted", r.status == 200, r)
@@ -300,7 +315,8 @@ try:
         T.check(f"injection {i}: twilio webhook accepted", r.status == 200, r)
         rows = d.wait_for(lambda: d.query("SELECT text FROM messages WHERE provider_id = ?", f"SMinj{i:028d}"))
         T.check(f"injection {i}: twilio body stored byte for byte", rows and rows[0]["text"] == pl, rows)
-        # Knowledge entry through the API
+    # Knowledge entries last: once they exist, later payloads would match them.
+    for i, pl in enumerate(payloads):
         entry = {"id": f"inj-{i}", "question": pl + " câu hỏi", "answer": pl, "answer_sms": pl[:100],
                  "topic": pl[:40], "variants": [pl], "keywords": [{"term": "tiêm", "weight": 1}]}
         r = api("POST", "/api/entries", entry)
