@@ -39,6 +39,10 @@ const char *api_need_text(struct evhttp_request *req, const cJSON *o, const char
  * replying 400 when malformed or out of range. */
 int api_query_int(struct evhttp_request *req, const char *name, long long lo, long long hi,
                   long long def, long long *out);
+/* A body that may be empty (or white space only) or else a JSON object.
+ * 0 with *out the object (the caller deletes it) or NULL when empty; -1
+ * after replying 400 or 500. */
+int api_optional_body(struct evhttp_request *req, cJSON **out);
 /* Replies 500 "out of memory" for a NULL body, else 200/201 with it. */
 void api_reply(struct evhttp_request *req, int status, cJSON *body);
 /* Builds {key: value} (takes value; NULL on failure, value freed). */

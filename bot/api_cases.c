@@ -114,6 +114,30 @@ int api_query_int(struct evhttp_request *req, const char *name, long long lo, lo
     return 0;
 }
 
+int api_optional_body(struct evhttp_request *req, cJSON **out)
+{
+    *out = NULL;
+    size_t len = 0;
+    char *raw = http_body(req, &len);
+    if (!raw) {
+        http_reply_error(req, 500, "out of memory");
+        return -1;
+    }
+    if (strspn(raw, " \t\r\n") == len) {
+        free(raw);
+        return 0;
+    }
+    cJSON *j = strlen(raw) == len ? cJSON_ParseWithLength(raw, len) : NULL;
+    free(raw);
+    if (!cJSON_IsObject(j)) {
+        cJSON_Delete(j);
+        http_reply_error(req, 400, "body is not a JSON object");
+        return -1;
+    }
+    *out = j;
+    return 0;
+}
+
 void api_reply(struct evhttp_request *req, int status, cJSON *body)
 {
     if (!body)
@@ -260,32 +284,6 @@ static void case_detail(struct evhttp_request *req, hl_app *app, long long id)
     http_reply_json(req, 200, out);
 }
 
-/* The optional body of resolve: {} or {proposal: ...}; an empty body is
- * fine.  Returns 0 (with *out possibly NULL) or -1 after replying 400. */
-static int optional_body(struct evhttp_request *req, cJSON **out)
-{
-    *out = NULL;
-    size_t len = 0;
-    char *raw = http_body(req, &len);
-    if (!raw) {
-        http_reply_error(req, 500, "out of memory");
-        return -1;
-    }
-    if (strspn(raw, " \t\r\n") == len) {
-        free(raw);
-        return 0;
-    }
-    cJSON *j = strlen(raw) == len ? cJSON_ParseWithLength(raw, len) : NULL;
-    free(raw);
-    if (!cJSON_IsObject(j)) {
-        cJSON_Delete(j);
-        http_reply_error(req, 400, "body is not a JSON object");
-        return -1;
-    }
-    *out = j;
-    return 0;
-}
-
 static void case_action(struct evhttp_request *req, hl_app *app, const auth_user *u, long long id,
                         const char *action)
 {
@@ -297,7 +295,8 @@ static void case_action(struct evhttp_request *req, hl_app *app, const auth_user
     } else if (strcmp(action, "release") == 0) {
         rc = queue_release(app, id, u->username, admin, err, sizeof err);
     } else if (strcmp(action, "resolve") == 0) {
-        if (optional_body(req, &body) != 0)
+        /* {} or {proposal: ...}; an empty body is fine. */
+        if (api_optional_body(req, &body) != 0)
             return;
         const cJSON *p = cJSON_GetObjectItemCaseSensitive(body, "proposal");
         if (p && !cJSON_IsNull(p) && !cJSON_IsObject(p)) {

@@ -193,23 +193,9 @@ static int add_variant(hl_app *app, const char *entry_id, const char *text)
 static void accept_proposal(struct evhttp_request *req, hl_app *app, const auth_user *u,
                             struct proposal *p)
 {
-    cJSON *body = NULL;
-    size_t len = 0;
-    char *raw = http_body(req, &len);
-    if (!raw) {
-        http_reply_error(req, 500, "out of memory");
+    cJSON *body;
+    if (api_optional_body(req, &body) != 0)
         return;
-    }
-    if (strspn(raw, " \t\r\n") != len) {
-        body = strlen(raw) == len ? cJSON_ParseWithLength(raw, len) : NULL;
-        if (!cJSON_IsObject(body)) {
-            free(raw);
-            cJSON_Delete(body);
-            http_reply_error(req, 400, "body is not a JSON object");
-            return;
-        }
-    }
-    free(raw);
     const char *entry_id = api_str(body, "entry_id");
     const char *question = api_str(body, "question"), *answer = api_str(body, "answer");
     if (!entry_id && !question && !answer) {
