@@ -381,28 +381,37 @@ static void h_stats(struct evhttp_request *req, hl_app *app, const char *tail)
 
 /* ---- users ---- */
 
+#define USER_COLUMNS "SELECT id, username, role, disabled, created_at FROM users "
+
+/* {id, username, role, disabled, created_at} from a USER_COLUMNS row. */
+static cJSON *user_row(sqlite3_stmt *st)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    cJSON_AddNumberToObject(o, "id", (double)sqlite3_column_int64(st, 0));
+    cJSON_AddStringToObject(o, "username", col(st, 1));
+    cJSON_AddStringToObject(o, "role", col(st, 2));
+    cJSON_AddBoolToObject(o, "disabled", sqlite3_column_int(st, 3) != 0);
+    cJSON_AddNumberToObject(o, "created_at", (double)sqlite3_column_int64(st, 4));
+    return o;
+}
+
 static void list_users(struct evhttp_request *req, hl_app *app)
 {
-    sqlite3_stmt *st = store_stmt(app->db, "SELECT id, username, role, disabled, created_at "
-                                           "FROM users ORDER BY username");
+    sqlite3_stmt *st = store_stmt(app->db, USER_COLUMNS "ORDER BY username");
     if (!st) {
         http_reply_error(req, 500, "database error");
         return;
     }
     cJSON *a = cJSON_CreateArray();
     while (a && sqlite3_step(st) == SQLITE_ROW) {
-        cJSON *o = cJSON_CreateObject();
+        cJSON *o = user_row(st);
         if (!o || !cJSON_AddItemToArray(a, o)) {
             cJSON_Delete(o);
             cJSON_Delete(a);
             a = NULL;
-            break;
         }
-        cJSON_AddNumberToObject(o, "id", (double)sqlite3_column_int64(st, 0));
-        cJSON_AddStringToObject(o, "username", col(st, 1));
-        cJSON_AddStringToObject(o, "role", col(st, 2));
-        cJSON_AddBoolToObject(o, "disabled", sqlite3_column_int(st, 3) != 0);
-        cJSON_AddNumberToObject(o, "created_at", (double)sqlite3_column_int64(st, 4));
     }
     sqlite3_reset(st);
     api_reply(req, 200, api_wrap("users", a));
@@ -463,19 +472,11 @@ static void h_users(struct evhttp_request *req, hl_app *app, const char *tail)
 
 static cJSON *user_json(hl_app *app, long long id)
 {
-    sqlite3_stmt *st = store_stmt(app->db, "SELECT id, username, role, disabled, created_at "
-                                           "FROM users WHERE id = ?1");
+    sqlite3_stmt *st = store_stmt(app->db, USER_COLUMNS "WHERE id = ?1");
     if (!st)
         return NULL;
     sqlite3_bind_int64(st, 1, id);
-    cJSON *o = NULL;
-    if (sqlite3_step(st) == SQLITE_ROW && (o = cJSON_CreateObject())) {
-        cJSON_AddNumberToObject(o, "id", (double)sqlite3_column_int64(st, 0));
-        cJSON_AddStringToObject(o, "username", col(st, 1));
-        cJSON_AddStringToObject(o, "role", col(st, 2));
-        cJSON_AddBoolToObject(o, "disabled", sqlite3_column_int(st, 3) != 0);
-        cJSON_AddNumberToObject(o, "created_at", (double)sqlite3_column_int64(st, 4));
-    }
+    cJSON *o = sqlite3_step(st) == SQLITE_ROW ? user_row(st) : NULL;
     sqlite3_reset(st);
     return o;
 }
