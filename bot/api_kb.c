@@ -254,9 +254,12 @@ static kb_corpus *parse_entry_body(struct evhttp_request *req, int *had_id)
     return c;
 }
 
-/* Writes one entry and its audit row in one transaction, then reloads. */
-static int save_entry(hl_app *app, const kb_entry *e, const char *user, const char *action)
+/* Writes c's one entry and its audit row in one transaction, then reloads
+ * and replies status with {entry} (500 when it cannot save).  Frees c. */
+static void save_entry(struct evhttp_request *req, hl_app *app, kb_corpus *c, const char *user,
+                       const char *action, int status)
 {
+    const kb_entry *e = &c->entries[0];
     char *detail = entry_text(e);
     int rc = -1;
     if (store_begin(app->db) == 0) {
@@ -267,11 +270,16 @@ static int save_entry(hl_app *app, const kb_entry *e, const char *user, const ch
             store_rollback(app->db);
     }
     free(detail);
-    if (rc == 0) {
-        log_info("kb_entry_saved", "entry=%s user=%s action=%s", e->id, user, action);
-        api_kb_reload(app, action);
+    if (rc != 0) {
+        kb_corpus_free(c);
+        http_reply_error(req, 500, "cannot save the entry");
+        return;
     }
-    return rc;
+    log_info("kb_entry_saved", "entry=%s user=%s action=%s", e->id, user, action);
+    api_kb_reload(app, action);
+    cJSON *out = api_wrap("entry", entry_json(e));
+    kb_corpus_free(c);
+    api_reply(req, status, out);
 }
 
 static int matches_query(const kb_entry *e, const char *fq)
@@ -365,14 +373,7 @@ static void create_entry(struct evhttp_request *req, hl_app *app, const auth_use
         http_reply_error(req, ex > 0 ? 409 : 500, ex > 0 ? "an entry with this id exists" : "database error");
         return;
     }
-    if (save_entry(app, e, u->username, "entry.create") != 0) {
-        kb_corpus_free(c);
-        http_reply_error(req, 500, "cannot save the entry");
-        return;
-    }
-    cJSON *out = api_wrap("entry", entry_json(e));
-    kb_corpus_free(c);
-    api_reply(req, 201, out);
+    save_entry(req, app, c, u->username, "entry.create", 201);
 }
 
 static void h_entries(struct evhttp_request *req, hl_app *app, const char *tail)
@@ -462,14 +463,7 @@ static void h_entry(struct evhttp_request *req, hl_app *app, const char *tail)
         http_reply_error(req, 400, err);
         return;
     }
-    if (save_entry(app, e, u.username, "entry.update") != 0) {
-        kb_corpus_free(c);
-        http_reply_error(req, 500, "cannot save the entry");
-        return;
-    }
-    cJSON *out = api_wrap("entry", entry_json(e));
-    kb_corpus_free(c);
-    api_reply(req, 200, out);
+    save_entry(req, app, c, u.username, "entry.update", 200);
 }
 
 /* ---- import / export ---- */
