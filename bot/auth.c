@@ -420,18 +420,34 @@ int auth_session_key(struct evhttp_request *req, char key[65])
     return request_token_hash(req, key);
 }
 
-int auth_session_alive(hl_app *app, const char *key)
+/* The session whose token hash is key, if it is alive: not expired, and
+ * its user not disabled.  1 (and *u filled when u is not NULL), 0 when
+ * there is none, -1 on a database error. */
+static int session_find(hl_app *app, const char *key, auth_user *u)
 {
-    sqlite3_stmt *st = store_stmt(app->db, "SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id "
-                                           "WHERE s.token_hash = ?1 AND s.expires_at > ?2 "
-                                           "AND u.disabled = 0");
+    sqlite3_stmt *st = store_stmt(
+        app->db, "SELECT u.id, u.username, u.role, s.csrf FROM sessions s "
+                 "JOIN users u ON u.id = s.user_id "
+                 "WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND u.disabled = 0");
     if (!st)
         return -1;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, store_now_ms());
     int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && u) {
+        memset(u, 0, sizeof *u);
+        u->id = sqlite3_column_int64(st, 0);
+        snprintf(u->username, sizeof u->username, "%s", (const char *)sqlite3_column_text(st, 1));
+        snprintf(u->role, sizeof u->role, "%s", (const char *)sqlite3_column_text(st, 2));
+        snprintf(u->csrf, sizeof u->csrf, "%s", (const char *)sqlite3_column_text(st, 3));
+    }
     sqlite3_reset(st);
     return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+int auth_session_alive(hl_app *app, const char *key)
+{
+    return session_find(app, key, NULL);
 }
 
 void auth_logout(hl_app *app, struct evhttp_request *req)
@@ -461,25 +477,7 @@ int auth_session(hl_app *app, struct evhttp_request *req, auth_user *u)
     char h[65];
     if (request_token_hash(req, h) != 0)
         return -1;
-    sqlite3_stmt *st = store_stmt(
-        app->db, "SELECT u.id, u.username, u.role, s.csrf FROM sessions s "
-                 "JOIN users u ON u.id = s.user_id "
-                 "WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND u.disabled = 0");
-    if (!st)
-        return -1;
-    sqlite3_bind_text(st, 1, h, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 2, store_now_ms());
-    int rc = -1;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        memset(u, 0, sizeof *u);
-        u->id = sqlite3_column_int64(st, 0);
-        snprintf(u->username, sizeof u->username, "%s", (const char *)sqlite3_column_text(st, 1));
-        snprintf(u->role, sizeof u->role, "%s", (const char *)sqlite3_column_text(st, 2));
-        snprintf(u->csrf, sizeof u->csrf, "%s", (const char *)sqlite3_column_text(st, 3));
-        rc = 0;
-    }
-    sqlite3_reset(st);
-    return rc;
+    return session_find(app, h, u) == 1 ? 0 : -1;
 }
 
 int auth_require(struct evhttp_request *req, hl_app *app, int need_admin, auth_user *u)
