@@ -284,6 +284,22 @@ static void case_detail(struct evhttp_request *req, hl_app *app, long long id)
     http_reply_json(req, 200, out);
 }
 
+/* The JSON body of a request that carries a required "text" of at most max
+ * bytes: the body, with *text pointing into it (the caller deletes it), or
+ * NULL after replying. */
+static cJSON *text_body(struct evhttp_request *req, size_t max, const char **text)
+{
+    cJSON *body = http_json_body(req);
+    if (!body)
+        return NULL;
+    *text = api_need_text(req, body, "text", max);
+    if (!*text) {
+        cJSON_Delete(body);
+        return NULL;
+    }
+    return body;
+}
+
 static void case_action(struct evhttp_request *req, hl_app *app, const auth_user *u, long long id,
                         const char *action)
 {
@@ -307,14 +323,10 @@ static void case_action(struct evhttp_request *req, hl_app *app, const auth_user
         rc = queue_resolve(app, id, u->username, admin, p, err, sizeof err);
         cJSON_Delete(body);
     } else if (strcmp(action, "reply") == 0) {
-        body = http_json_body(req);
+        const char *text;
+        body = text_body(req, 8000, &text);
         if (!body)
             return;
-        const char *text = api_need_text(req, body, "text", 8000);
-        if (!text) {
-            cJSON_Delete(body);
-            return;
-        }
         long long mid = 0;
         rc = queue_reply(app, id, u->username, admin, text, &mid, err, sizeof err);
         cJSON_Delete(body);
@@ -387,14 +399,10 @@ static void h_sms_render(struct evhttp_request *req, hl_app *app, const char *ta
     auth_user u;
     if (auth_require(req, app, 0, &u) != 0)
         return;
-    cJSON *body = http_json_body(req);
+    const char *text;
+    cJSON *body = text_body(req, 8000, &text);
     if (!body)
         return;
-    const char *text = api_need_text(req, body, "text", 8000);
-    if (!text) {
-        cJSON_Delete(body);
-        return;
-    }
     int coding = 0, segments = 0;
     char *out = sms_render(text, app->settings.sms_unaccent, app->settings.sms_max_segments,
                            app->cfg.hotline_number, &coding, &segments);
@@ -447,14 +455,10 @@ static void h_try(struct evhttp_request *req, hl_app *app, const char *tail)
     auth_user u;
     if (auth_require(req, app, 0, &u) != 0)
         return;
-    cJSON *body = http_json_body(req);
+    const char *text;
+    cJSON *body = text_body(req, 4000, &text);
     if (!body)
         return;
-    const char *text = api_need_text(req, body, "text", 4000);
-    if (!text) {
-        cJSON_Delete(body);
-        return;
-    }
     if (!app->kb) {
         cJSON_Delete(body);
         http_reply_error(req, 503, "the knowledge base is not loaded");
