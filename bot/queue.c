@@ -512,18 +512,10 @@ int queue_claim(hl_app *app, long long case_id, const char *user, int is_admin, 
     struct case_state cs;
     if (begin(app, err, errlen) != QUEUE_OK)
         return QUEUE_ERROR;
-    int rc = load_state(app, case_id, &cs, err, errlen);
-    if (rc == QUEUE_OK && strcmp(cs.status, "resolved") == 0) {
-        snprintf(err, errlen, "case %lld is already resolved", case_id);
-        rc = QUEUE_CONFLICT;
-    }
     /* A claim is never taken over silently, not even by an admin: the
-     * holder must release it first. */
-    if (rc == QUEUE_OK && strcmp(cs.status, "claimed") == 0 && strcmp(cs.claimed_by, user) != 0) {
-        snprintf(err, errlen, "case %lld is claimed by %s", case_id, cs.claimed_by);
-        rc = QUEUE_CONFLICT;
-    }
+     * holder must release it first.  So the checks run as for staff. */
     (void)is_admin;
+    int rc = check_active(app, case_id, user, 0, &cs, err, errlen);
     if (rc == QUEUE_OK && strcmp(cs.status, "open") == 0) {
         rc = update_case(app, "UPDATE cases SET status = 'claimed', "
                               "claimed_by = ?1, claimed_at = ?2, updated_at = ?2 "
