@@ -61,6 +61,10 @@ double kb_tune(const char *name, double def)
 #define MIN_SCORE KB_TUNABLE(MIN_SCORE, 2.0)           /* less than one telling word matched: no match */
 #define NO_MATCH_BELOW KB_TUNABLE(NO_MATCH_BELOW, 0.2) /* confidence: no_match rather than low_confidence */
 #define CONF_A KB_TUNABLE(CONF_A, 0.35)                /* confidence when none of the entry's wording is there */
+#define LEAD_CONF KB_TUNABLE(LEAD_CONF, 0.35)          /* clear_lead(): least confidence, */
+#define LEAD_GAP KB_TUNABLE(LEAD_GAP, 0.05)            /* least lead in confidence, */
+#define LEAD_OWN KB_TUNABLE(LEAD_OWN, 0.12)            /* least share only the top explains, */
+#define LEAD_RATIO KB_TUNABLE(LEAD_RATIO, 0.4)         /* most the runner-up's own share, x the top's */
 #define POOL 12                                        /* candidates scored in full */
 #define DEFER_MIN 256                                  /* a term with fewer postings is always walked, */
 #define DEFER_DIV 64                                   /* or with fewer than this share of the corpus */
@@ -291,6 +295,21 @@ static double confidence(const pooled *c, double top_score)
     return top_score > 0 ? ev * (c->score / top_score) : 0;
 }
 
+/* Whether the top entry clearly leads the runner-up although their
+ * confidences are closer than the gap: the runner-up explains little of
+ * the message that the top does not (other, a share of the message's
+ * weight, at most LEAD_RATIO of own), the top explains a telling part that
+ * the runner-up lacks (own at least LEAD_OWN), and the top is ahead in
+ * confidence (LEAD_GAP).  The runner-up's evidence is then mostly a subset
+ * of the top's: a weaker reading of the same words, not a different
+ * question the citizen may have meant.  When both explain different parts
+ * of the message, the gap alone decides. */
+static int clear_lead(double c1, double c2, double threshold, double own, double other)
+{
+    return c1 >= threshold && c1 >= LEAD_CONF && c1 - c2 >= LEAD_GAP && own >= LEAD_OWN &&
+           other <= LEAD_RATIO * own;
+}
+
 static int entry_has_human(const kb *k, uint32_t e, uint32_t h)
 {
     for (int j = 0; j < KB_HUMAN_MAX; j++)
@@ -500,6 +519,10 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
         top[i] = pool[i].e;
     if (ntop > KB_TOP)
         ntop = KB_TOP;
+    /* what only the top entry explains of the message (own) and what only
+     * the runner-up does (other), as shares of the message's weight */
+    double own = 0, other = 0;
+    float m0[2 * KB_MAXTOKS];
     for (size_t i = 0; i < ntop; i++) {
         float m[2 * KB_MAXTOKS];
         uint8_t field[2 * KB_MAXTOKS], exact[2 * KB_MAXTOKS];
@@ -510,8 +533,27 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
         double conf = confidence(&pool[i], pool[0].score);
         c->confidence = conf < 0 ? 0 : conf > 1 ? 1 : conf;
         explain(k, qt, nq, m, field, exact, c);
+        if (i == 0)
+            memcpy(m0, m, nq * sizeof m[0]);
+        else if (i == 1)
+            for (size_t j = 0; j < nq; j++) {
+                double a = m0[j] < 1 ? m0[j] : 1, b = m[j] < 1 ? m[j] : 1;
+                if (a > b)
+                    own += qt[j].q * (a - b);
+                else
+                    other += qt[j].q * (b - a);
+            }
     }
+    own /= W;
+    other /= W;
     out->n_cand = ntop;
+#ifdef KB_TUNING
+    if (KB_TUNABLE(KB_DEBUG, 0) > 0 && ntop > 0)
+        fprintf(stderr, "FEAT\t%g\t%d\t%g\t%g\t%g\t%s\t%g\t%g\t%g\t%s\t%g\n", W,
+                human && !entry_has_human(k, top[0], human), own, other, pool[0].score,
+                k->entries[pool[0].e].id, pool[0].mcov, pool[0].dcov, out->cand[0].confidence,
+                ntop > 1 ? k->entries[pool[1].e].id : "-", ntop > 1 ? out->cand[1].confidence : 0);
+#endif
     for (size_t i = 0; i < ntouched; i++)
         S.score[S.touched[i]] = S.cov[S.touched[i]] = 0;
 
@@ -525,7 +567,7 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
         out->reason = KB_NO_MATCH;
     else if (c1 < p->threshold)
         out->reason = KB_LOW_CONFIDENCE;
-    else if (c1 - c2 < p->gap)
+    else if (c1 - c2 < p->gap && !clear_lead(c1, c2, p->threshold, own, other))
         out->reason = KB_AMBIGUOUS;
     else {
         out->action = KB_ANSWER;
