@@ -106,6 +106,13 @@ int adapter_secret_eq(const char *a, const char *b)
     return CRYPTO_memcmp(da, db, sizeof da) == 0;
 }
 
+void adapter_no_answer(adapter_result *res, const char *provider)
+{
+    res->status = AD_RETRY;
+    snprintf(res->code, sizeof res->code, "transport");
+    snprintf(res->message, sizeof res->message, "no answer from %s", provider);
+}
+
 char *adapter_urlencode(const char *s)
 {
     return evhttp_encode_uri(s ? s : "");

@@ -211,6 +211,9 @@ int adapter_form_parse(adapter_form *form, const char *s, size_t len);
 const adapter_field *adapter_form_get(const adapter_form *form, const char *name);
 const char *adapter_form_str(const adapter_form *form, const char *name);
 void adapter_form_free(adapter_form *form);
+/* The verdict when no HTTP answer came (timeout, refused): AD_RETRY, code
+ * "transport", message "no answer from <provider>". */
+void adapter_no_answer(adapter_result *res, const char *provider);
 /* Percent-encodes every byte but RFC 3986 unreserved ones.  malloc'd. */
 char *adapter_urlencode(const char *s);
 /* Appends "name=<urlencoded value>" to the query *q (malloc'd or NULL),

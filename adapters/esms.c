@@ -132,9 +132,7 @@ static void esms_interpret(const hl_config *cfg, long http_status, const char *b
     (void)cfg;
     memset(res, 0, sizeof *res);
     if (transport_error || http_status == 0) {
-        res->status = AD_RETRY;
-        snprintf(res->code, sizeof res->code, "transport");
-        snprintf(res->message, sizeof res->message, "no answer from eSMS");
+        adapter_no_answer(res, "eSMS");
         return;
     }
     if (http_status == 429 || http_status == 408 || http_status >= 500) {

@@ -344,9 +344,7 @@ static void kannel_interpret(const hl_config *cfg, long http_status, const char 
     if (!body)
         len = 0;
     if (transport_error || http_status == 0) {
-        res->status = AD_RETRY;
-        snprintf(res->code, sizeof res->code, "transport");
-        snprintf(res->message, sizeof res->message, "no answer from Kannel");
+        adapter_no_answer(res, "Kannel");
         return;
     }
     snprintf(res->code, sizeof res->code, "http_%ld", http_status);

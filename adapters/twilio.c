@@ -344,9 +344,7 @@ static void twilio_interpret(const hl_config *cfg, long http_status, const char 
     (void)cfg;
     memset(res, 0, sizeof *res);
     if (transport_error || http_status == 0) {
-        res->status = AD_RETRY;
-        snprintf(res->code, sizeof res->code, "transport");
-        snprintf(res->message, sizeof res->message, "no answer from Twilio");
+        adapter_no_answer(res, "Twilio");
         return;
     }
     cJSON *root = body ? cJSON_ParseWithLength(body, len) : NULL;

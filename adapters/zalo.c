@@ -318,7 +318,7 @@ static void zalo_interpret(const hl_config *cfg, long http_status, const char *b
     memset(res, 0, sizeof *res);
     char code[32];
     if (transport_error || http_status == 0) {
-        result_set(res, AD_RETRY, "transport", "no answer from Zalo");
+        adapter_no_answer(res, "Zalo");
         return;
     }
     if (http_status == 429 || http_status == 408 || http_status >= 500) {
