@@ -146,6 +146,24 @@ static void test_decide_ambiguous(void **state)
     assert_int_equal(r.action, KB_ANSWER);
 }
 
+/* Close confidences are not ambiguous when the runner-up explains nothing
+ * the top does not, and the top explains a telling part it lacks ("ở đâu"
+ * against two siblings that only share "khai sinh cho con"): even with a
+ * gap no lead could meet, the top is answered. */
+static void test_decide_clear_lead(void **state)
+{
+    fixture *f = *state;
+    kb_result r;
+    kb_params p = {0.0, 0.99};
+    assert_int_equal(kb_match(f->small, "khai sinh cho con ở đâu", &p, &r), 0);
+    assert_string_equal(r.cand[0].entry->id, "ks-noi-lam");
+    assert_true(r.cand[0].confidence - r.cand[1].confidence < p.gap);
+    assert_int_equal(r.action, KB_ANSWER);
+    /* nothing telling of its own: the same siblings stay ambiguous */
+    assert_int_equal(kb_match(f->small, "đăng ký khai sinh cho con", &p, &r), 0);
+    assert_int_equal(r.reason, KB_AMBIGUOUS);
+}
+
 static void test_decide_threshold(void **state)
 {
     fixture *f = *state;
@@ -284,6 +302,7 @@ int main(void)
         cmocka_unit_test(test_decide_answer),
         cmocka_unit_test(test_decide_no_match),
         cmocka_unit_test(test_decide_ambiguous),
+        cmocka_unit_test(test_decide_clear_lead),
         cmocka_unit_test(test_decide_threshold),
         cmocka_unit_test(test_decide_low_confidence_off_topic),
         cmocka_unit_test(test_decide_asked_human),
