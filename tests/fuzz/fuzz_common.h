@@ -13,6 +13,7 @@
 
 #include "adapters/adapter.h"
 #include "bot/config.h"
+#include "bot/log.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -38,6 +39,7 @@ static const hl_config *fuzz_config(void)
 {
     if (!fuzz_cfg_ready) {
         char err[256];
+        log_set_level(LOG_ERROR);
         if (config_load_text(&fuzz_cfg, fuzz_config_json, strlen(fuzz_config_json), err,
                              sizeof err) != 0) {
             fprintf(stderr, "fuzz config: %s\n", err);
