@@ -175,9 +175,12 @@ static const char schema_v2[] =
 /* Version 3: the outbox by message.  Every send's outcome updates its
  * message from the state of all the message's rows; without this index each
  * of those lookups read the whole outbox, so sending slowed down as the
- * outbox grew. */
+ * outbox grew.  Statistics read messages by time, and the console reads a
+ * case's messages by case. */
 static const char schema_v3[] =
-    "CREATE INDEX outbox_message ON outbox(message_id);";
+    "CREATE INDEX outbox_message ON outbox(message_id);"
+    "CREATE INDEX messages_created ON messages(created_at);"
+    "CREATE INDEX messages_case ON messages(case_id) WHERE case_id IS NOT NULL;";
 
 static const char *const migrations[] = {schema_v1, schema_v2, schema_v3};
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

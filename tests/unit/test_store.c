@@ -49,6 +49,7 @@ static void empty_file_gets_latest_schema(void **state)
     assert_non_null(s);
     assert_int_equal(store_version(s), store_latest_version());
     assert_true(has_index(s, "outbox_message"));
+    assert_true(has_index(s, "messages_case"));
     sqlite3_stmt *st = store_stmt(s, "PRAGMA journal_mode");
     assert_non_null(st);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
