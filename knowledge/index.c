@@ -68,14 +68,22 @@ size_t kb_term_key(const kb_tok *a, const kb_tok *b, int exact, char *buf, size_
     return len;
 }
 
+int kb_analyse_buf(const kb_lexicon *lex, const char *text, kb_toks *raw, kb_toks *out)
+{
+    raw->n = 0;
+    raw->has_marks = 0;
+    out->n = 0;
+    out->has_marks = 0;
+    int rc = kb_tokenize(text, strlen(text), raw);
+    if (rc == 0)
+        rc = kb_lexicon_apply(lex, raw, out);
+    return rc;
+}
+
 int kb_analyse(const kb_lexicon *lex, const char *text, kb_toks *out)
 {
     kb_toks raw = {0};
-    out->n = 0;
-    out->has_marks = 0;
-    int rc = kb_tokenize(text, strlen(text), &raw);
-    if (rc == 0)
-        rc = kb_lexicon_apply(lex, &raw, out);
+    int rc = kb_analyse_buf(lex, text, &raw, out);
     kb_toks_free(&raw);
     return rc;
 }

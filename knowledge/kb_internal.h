@@ -32,10 +32,11 @@ double kb_tune(const char *name, double def);
  * (an index into the caller's own arrays).  Never shrinks, never deletes:
  * both the lexicon and the index are built once and then only read. */
 typedef struct kb_map {
-    uint32_t *slots;      /* 0 = empty, else key number + 1 */
+    uint64_t *slots;      /* 0 = empty, else key number + 1 | its hash << 32:
+                           * a probe compares hashes without leaving the table */
     size_t nslots;        /* power of two */
-    char **keys;          /* key number -> key */
-    uint32_t *hashes;     /* key number -> its hash (compared before the key) */
+    char **keys;          /* key number -> key (NUL-terminated; its length,
+                           * as a uint16_t, is stored just before it) */
     uint32_t *vals;
     size_t n, cap;
     char **chunks;        /* keys live in chunks, not one malloc each */
@@ -170,6 +171,9 @@ struct kb {
 
 /* Turns text into rewritten, weighed syllables (tokenize + lexicon). */
 int kb_analyse(const kb_lexicon *lex, const char *text, kb_toks *out);
+/* The same with a caller's buffer for the raw syllables (kept between
+ * calls, like out: no allocation once both are large enough). */
+int kb_analyse_buf(const kb_lexicon *lex, const char *text, kb_toks *raw, kb_toks *out);
 /* Writes the index key of a unigram or bigram into buf; exact=1 uses the
  * exact forms.  Returns the key length, or 0 when there is no such key. */
 size_t kb_term_key(const kb_tok *a, const kb_tok *b, int exact, char *buf, size_t cap);

@@ -2,8 +2,9 @@
  *
  * Open addressing with linear probing over a power-of-two table kept at most
  * half full.  Keys are FNV-1a hashed.  Lookups are the hot path of matching
- * (one per syllable and bigram of a message), so the table stores only key
- * numbers and compares the hash-selected key directly. */
+ * (one per syllable and bigram of a message), so a slot holds the key number
+ * and the key's hash together: a probe reads one array, and only a slot
+ * whose hash agrees sends it to the key itself (length first, then bytes). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,16 +33,28 @@ void kb_map_free(kb_map *m)
         free(m->chunks[i]);
     free(m->chunks);
     free(m->keys);
-    free(m->hashes);
     free(m->vals);
     free(m->slots);
     memset(m, 0, sizeof *m);
 }
 
+#define LEN_UNKNOWN 0xFFFF   /* key too long for its length prefix */
+
+static size_t key_len(const char *k)
+{
+    uint16_t n;
+    memcpy(&n, k - sizeof n, sizeof n);
+    return n == LEN_UNKNOWN ? strlen(k) : n;
+}
+
 static int key_eq(const char *k, const char *key, size_t klen)
 {
-    return strncmp(k, key, klen) == 0 && k[klen] == '\0';
+    return key_len(k) == klen && memcmp(k, key, klen) == 0;
 }
+
+#define SLOT(h, k) ((uint64_t)(uint32_t)(h) << 32 | (uint64_t)((k) + 1))
+#define SLOT_KEY(s) ((uint32_t)(s) - 1)
+#define SLOT_HASH(s) ((uint32_t)((s) >> 32))
 
 int kb_map_get(const kb_map *m, const char *key, size_t klen, uint32_t *val)
 {
@@ -50,12 +63,12 @@ int kb_map_get(const kb_map *m, const char *key, size_t klen, uint32_t *val)
     size_t mask = m->nslots - 1;
     uint64_t h = kb_hash(key, klen);
     for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
-        uint32_t s = m->slots[i];
+        uint64_t s = m->slots[i];
         if (s == 0)
             return 0;
-        if (m->hashes[s - 1] == (uint32_t)h && key_eq(m->keys[s - 1], key, klen)) {
+        if (SLOT_HASH(s) == (uint32_t)h && key_eq(m->keys[SLOT_KEY(s)], key, klen)) {
             if (val)
-                *val = m->vals[s - 1];
+                *val = m->vals[SLOT_KEY(s)];
             return 1;
         }
     }
@@ -65,14 +78,17 @@ int kb_map_get(const kb_map *m, const char *key, size_t klen, uint32_t *val)
 static int grow(kb_map *m)
 {
     size_t ns = m->nslots ? m->nslots * 2 : 64;
-    uint32_t *slots = calloc(ns, sizeof *slots);
+    uint64_t *slots = calloc(ns, sizeof *slots);
     if (!slots)
         return -1;
-    for (size_t k = 0; k < m->n; k++) {
-        size_t i = (size_t)m->hashes[k] & (ns - 1);
+    for (size_t k = 0; k < m->nslots; k++) {
+        uint64_t s = m->slots[k];
+        if (!s)
+            continue;
+        size_t i = (size_t)SLOT_HASH(s) & (ns - 1);
         while (slots[i])
             i = (i + 1) & (ns - 1);
-        slots[i] = (uint32_t)(k + 1);
+        slots[i] = s;
     }
     free(m->slots);
     m->slots = slots;
@@ -109,9 +125,9 @@ int kb_map_put(kb_map *m, const char *key, size_t klen, uint32_t val)
     uint64_t h = kb_hash(key, klen);
     size_t i = (size_t)h & mask;
     for (; m->slots[i]; i = (i + 1) & mask) {
-        uint32_t s = m->slots[i];
-        if (key_eq(m->keys[s - 1], key, klen)) {
-            m->vals[s - 1] = val;
+        uint64_t s = m->slots[i];
+        if (SLOT_HASH(s) == (uint32_t)h && key_eq(m->keys[SLOT_KEY(s)], key, klen)) {
+            m->vals[SLOT_KEY(s)] = val;
             return 0;
         }
     }
@@ -125,21 +141,19 @@ int kb_map_put(kb_map *m, const char *key, size_t klen, uint32_t val)
         if (!vals)
             return -1;
         m->vals = vals;
-        uint32_t *hs = realloc(m->hashes, nc * sizeof *hs);
-        if (!hs)
-            return -1;
-        m->hashes = hs;
         m->cap = nc;
     }
-    char *k = key_alloc(m, klen + 1);
+    uint16_t len16 = klen < LEN_UNKNOWN ? (uint16_t)klen : LEN_UNKNOWN;
+    char *k = key_alloc(m, sizeof len16 + klen + 1);
     if (!k)
         return -1;
+    memcpy(k, &len16, sizeof len16);
+    k += sizeof len16;
     memcpy(k, key, klen);
     k[klen] = '\0';
     m->keys[m->n] = k;
-    m->hashes[m->n] = (uint32_t)h;
     m->vals[m->n] = val;
-    m->slots[i] = (uint32_t)(m->n + 1);
+    m->slots[i] = SLOT(h, m->n);
     m->n++;
     return 0;
 }

@@ -101,11 +101,7 @@ static _Thread_local struct {
     float *score, *cov;   /* per entry: score and message coverage of the walked terms */
     uint32_t *touched;
     size_t cap;
-    /* per term: stamp == gen when the term is in the current message, and
-     * then its place in the message's term list */
-    uint32_t *tstamp, *tslot;
-    size_t tcap;
-    uint32_t gen;
+    kb_toks raw, toks;    /* the message's syllables, before and after the lexicon */
 } S;
 
 void kb_thread_cleanup(void)
@@ -113,31 +109,68 @@ void kb_thread_cleanup(void)
     free(S.score);
     free(S.cov);
     free(S.touched);
-    free(S.tstamp);
-    free(S.tslot);
+    kb_toks_free(&S.raw);
+    kb_toks_free(&S.toks);
     memset(&S, 0, sizeof S);
 }
 
-static int scratch_terms(size_t n)
+/* The message's terms as a small hash set: term number -> its place in the
+ * message's term list.  It lives on the stack and stays in the L1 cache,
+ * where an array over all of a large index's terms would miss on almost
+ * every look-up. */
+#define QSET_MAX 2048      /* > 2 x the most terms a message can have (4 per syllable) */
+
+typedef struct qset {
+    uint32_t key[QSET_MAX];   /* term + 1, 0 = empty */
+    uint32_t slot[QSET_MAX];
+    uint32_t mask;
+    int shift;
+} qset;
+
+static void qset_init(qset *s, size_t nsyl)
 {
-    if (n > S.tcap) {
-        uint32_t *st = calloc(n, sizeof *st), *sl = malloc(n * sizeof *sl);
-        if (!st || !sl) {
-            free(st);
-            free(sl);
-            return -1;
+    size_t cap = 64;
+    int bits = 6;
+    while (cap < 8 * nsyl && cap < QSET_MAX) {
+        cap *= 2;
+        bits++;
+    }
+    s->mask = (uint32_t)cap - 1;
+    s->shift = 32 - bits;
+    memset(s->key, 0, cap * sizeof s->key[0]);
+}
+
+static inline uint32_t qset_pos(const qset *s, uint32_t t)
+{
+    return (uint32_t)(t * 0x9E3779B1u) >> s->shift;
+}
+
+/* 1 and *slot when term t is in the set. */
+static inline int qset_get(const qset *s, uint32_t t, uint32_t *slot)
+{
+    for (uint32_t i = qset_pos(s, t);; i = (i + 1) & s->mask) {
+        if (s->key[i] == t + 1) {
+            *slot = s->slot[i];
+            return 1;
         }
-        free(S.tstamp);
-        free(S.tslot);
-        S.tstamp = st;
-        S.tslot = sl;
-        S.tcap = n;
+        if (s->key[i] == 0)
+            return 0;
     }
-    if (++S.gen == 0) {     /* wrapped: old stamps could look current */
-        memset(S.tstamp, 0, S.tcap * sizeof *S.tstamp);
-        S.gen = 1;
-    }
-    return 0;
+}
+
+static inline int qset_has(const qset *s, uint32_t t)
+{
+    uint32_t slot;
+    return qset_get(s, t, &slot);
+}
+
+static inline void qset_put(qset *s, uint32_t t, uint32_t slot)
+{
+    uint32_t i = qset_pos(s, t);
+    while (s->key[i] != 0)
+        i = (i + 1) & s->mask;
+    s->key[i] = t + 1;
+    s->slot[i] = slot;
 }
 
 static int scratch(size_t n)
@@ -162,31 +195,64 @@ static int scratch(size_t n)
     return 0;
 }
 
-#define XBIT 0x80000000u     /* tslot of an exact term */
+#define XBIT 0x80000000u     /* the slot of an exact term */
+
+/* A message term by term number, for merging with an entry's forward
+ * index: slot is its place in the message's term list (| XBIT for an exact
+ * term). */
+typedef struct qkey {
+    uint32_t term, slot;
+} qkey;
+
+static int cmp_qkey(const void *a, const void *b)
+{
+    const qkey *x = a, *y = b;
+    return x->term < y->term ? -1 : x->term > y->term;
+}
 
 /* How well entry e matches each of the message's terms: m[i] in [0, 1.3]
- * (0: absent), with the field and whether the exact form matched.  One
- * pass over the entry's forward index; the message's terms are found by
- * their stamps. */
-static void entry_match(const kb *k, const qterm *qt, size_t nq, uint32_t e, float *m, uint8_t *field,
-                        uint8_t *exact)
+ * (0: absent), with the field and whether the exact form matched.  The
+ * message's terms, sorted by number (qk, nk), are looked up in the entry's
+ * forward index, which is sorted by term too: each by binary search from
+ * where the previous one was found, so an entry with a long answer costs a
+ * few probes per message term rather than a pass over all its terms. */
+static void entry_match(const kb *k, const qterm *qt, size_t nq, const qkey *qk, size_t nk, uint32_t e,
+                        float *m, uint8_t *field, uint8_t *exact)
 {
     float mx[2 * KB_MAXTOKS];
     uint8_t fx[2 * KB_MAXTOKS];
     for (size_t i = 0; i < nq; i++)
         m[i] = mx[i] = 0;
-    for (uint32_t i = k->fwd_off[e]; i < k->fwd_off[e + 1]; i++) {
-        const kb_fwd *f = &k->fwd[i];
-        if (S.tstamp[f->term] != S.gen)
-            continue;
-        uint32_t slot = S.tslot[f->term];
-        if (slot & XBIT) {
-            mx[slot & ~XBIT] = f->w / KB_WSCALE;
-            fx[slot & ~XBIT] = f->field;
-        } else {
-            m[slot] = f->w / KB_WSCALE;
-            field[slot] = f->field;
+    const kb_fwd *f = k->fwd;
+    uint32_t lo = k->fwd_off[e], end = k->fwd_off[e + 1];
+    for (size_t j = 0; j < nk && lo < end; j++) {
+        uint32_t t = qk[j].term, hi = end;
+        /* galloping: the next message term is often near */
+        for (uint32_t step = 1; lo + step < end; step *= 2) {
+            if (f[lo + step].term >= t) {
+                hi = lo + step + 1;
+                break;
+            }
+            lo += step;
         }
+        while (lo < hi) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (f[mid].term < t)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo == end || f[lo].term != t)
+            continue;
+        uint32_t slot = qk[j].slot;
+        if (slot & XBIT) {
+            mx[slot & ~XBIT] = f[lo].w / KB_WSCALE;
+            fx[slot & ~XBIT] = f[lo].field;
+        } else {
+            m[slot] = f[lo].w / KB_WSCALE;
+            field[slot] = f[lo].field;
+        }
+        lo++;
     }
     for (size_t i = 0; i < nq; i++) {
         exact[i] = 0;
@@ -247,19 +313,19 @@ static void explain(const kb *k, const qterm *qt, size_t nq, const float *m, con
 
 /* How much of entry e's own wording the message covers: for the question
  * and each variant, the idf mass of its terms that the message has (found
- * by their stamps), over its whole idf mass; the best of them.  *mdoc gets
+ * in the message's term set), over its whole idf mass; the best of them.  *mdoc gets
  * the largest share of the message one document explains (for tuning). */
-static double doc_coverage(const kb *k, const qterm *qt, uint32_t e, double W, double *mdoc)
+static double doc_coverage(const kb *k, const qterm *qt, const qset *qs, uint32_t e, double W, double *mdoc)
 {
     double best = 0;
     *mdoc = 0;
     for (uint32_t d = k->doc_first[e]; d < k->doc_first[e + 1]; d++) {
         double have = 0, all = k->doc_all[d], msg = 0;
         for (uint32_t i = k->doc_off[d]; i < k->doc_off[d + 1]; i++) {
-            uint32_t t = k->dterm[i];
-            if (S.tstamp[t] == S.gen) {
+            uint32_t slot;
+            if (qset_get(qs, k->dterm[i], &slot)) {
                 have += k->dweight[i];
-                msg += qt[S.tslot[t]].q;
+                msg += qt[slot].q;
             }
         }
         if (msg / W > *mdoc)
@@ -273,6 +339,8 @@ static double doc_coverage(const kb *k, const qterm *qt, uint32_t e, double W, d
 /* A candidate while re-ranking. */
 typedef struct pooled {
     uint32_t e;
+    uint32_t slot;        /* its row in the match arrays (pm, pfield, pexact) */
+    int matched;          /* entry_match() already filled that row */
     double score, mcov, dcov, mdoc, rank;
 } pooled;
 
@@ -332,16 +400,12 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
     if (!p)
         p = &def;
 
-    kb_toks toks = {0};
-    if (kb_analyse(k->lex, text, &toks) < 0) {
-        kb_toks_free(&toks);
+    if (kb_analyse_buf(k->lex, text, &S.raw, &S.toks) < 0)
         return -1;
-    }
-    if (scratch_terms(k->nterms) < 0) {
-        kb_toks_free(&toks);
-        return -1;
-    }
+    const kb_toks toks = S.toks;
     size_t n = toks.n < KB_MAXTOKS ? toks.n : KB_MAXTOKS;
+    qset qs;
+    qset_init(&qs, n);
     uint32_t human = 0;
     qterm qt[2 * KB_MAXTOKS];
     size_t nq = 0;
@@ -383,25 +447,22 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
                 continue;
             }
             /* a bigram of common words ("ở đâu") may still decide the intent */
-            if (S.tstamp[ft] == S.gen || (!b && k->term[ft].idf < IDF_FLOOR))
+            if (qset_has(&qs, ft) || (!b && k->term[ft].idf < IDF_FLOOR))
                 continue;
-            S.tstamp[ft] = S.gen;
-            S.tslot[ft] = (uint32_t)nq;
+            qset_put(&qs, ft, (uint32_t)nq);
             qterm *t = &qt[nq++];
             t->ft = ft;
             t->xt = -1;
             t->q = k->term[ft].idf * wgt * (b ? BIGRAM_FACTOR : a->number ? KNOWN_NUMBER : 1.0);
             uint32_t xt;
             if ((a->marked || (b && b->marked)) && (kl = kb_term_key(a, b, 1, key, sizeof key)) &&
-                kb_map_get(&k->terms, key, kl, &xt) && S.tstamp[xt] != S.gen) {
+                kb_map_get(&k->terms, key, kl, &xt) && !qset_has(&qs, xt)) {
                 t->xt = (int32_t)xt;
-                S.tstamp[xt] = S.gen;
-                S.tslot[xt] = (uint32_t)(nq - 1) | XBIT;
+                qset_put(&qs, xt, (uint32_t)(nq - 1) | XBIT);
             }
             W += t->q;
         }
     }
-    kb_toks_free(&toks);
 
     if (W < MIN_INFO || nq == 0 || k->n == 0)
         return 0;
@@ -469,22 +530,45 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
         if (ntop < POOL)
             ntop++;
     }
+    /* The message's terms by number, to look them up in forward indexes. */
+    qkey qk[2 * KB_MAXTOKS];
+    size_t nk = 0;
+    for (size_t i = 0; i < nq; i++) {
+        qk[nk++] = (qkey){qt[i].ft, (uint32_t)i};
+        if (qt[i].xt >= 0)
+            qk[nk++] = (qkey){(uint32_t)qt[i].xt, (uint32_t)i | XBIT};
+    }
+    if (nk > 160)
+        qsort(qk, nk, sizeof qk[0], cmp_qkey);
+    else
+        for (size_t i = 1; i < nk; i++) {
+            qkey x = qk[i];
+            size_t j = i;
+            for (; j > 0 && qk[j - 1].term > x.term; j--)
+                qk[j] = qk[j - 1];
+            qk[j] = x;
+        }
     /* When terms were deferred, the pooled entries are scored in full from
-     * their forward index; otherwise the walk was complete. */
+     * their forward index (kept for the explanation below); otherwise the
+     * walk was complete. */
     pooled pool[POOL];
+    float pm[POOL][2 * KB_MAXTOKS];
+    uint8_t pfield[POOL][2 * KB_MAXTOKS], pexact[POOL][2 * KB_MAXTOKS];
     for (size_t i = 0; i < ntop; i++) {
         pooled *c = &pool[i];
         double score = S.score[top[i]], cov = S.cov[top[i]];
+        c->matched = 0;
         if (deferred) {
-            float m[2 * KB_MAXTOKS];
-            uint8_t field[2 * KB_MAXTOKS], exact[2 * KB_MAXTOKS];
-            entry_match(k, qt, nq, top[i], m, field, exact);
+            float *m = pm[i];
+            entry_match(k, qt, nq, qk, nk, top[i], m, pfield[i], pexact[i]);
+            c->matched = 1;
             score = cov = 0;
             for (size_t j = 0; j < nq; j++) {
                 score += qt[j].q * m[j];
                 cov += qt[j].q * (m[j] < 1 ? m[j] : 1);
             }
         }
+        c->slot = (uint32_t)i;
         c->e = top[i];
         c->score = score;
         c->mcov = cov / W;
@@ -501,9 +585,16 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
      * entry's question and variants, only for the candidates shown. */
     for (size_t i = 0; i < ntop; i++)
         pool[i].rank = pool[i].score;
-    qsort(pool, ntop, sizeof pool[0], cmp_pooled);
+    /* at most POOL of them, and the order is total (ties by entry) */
+    for (size_t i = 1; i < ntop; i++) {
+        pooled x = pool[i];
+        size_t j = i;
+        for (; j > 0 && cmp_pooled(&pool[j - 1], &x) > 0; j--)
+            pool[j] = pool[j - 1];
+        pool[j] = x;
+    }
     for (size_t i = 0; i < ntop && i < KB_TOP; i++)
-        pool[i].dcov = doc_coverage(k, qt, pool[i].e, W, &pool[i].mdoc);
+        pool[i].dcov = doc_coverage(k, qt, &qs, pool[i].e, W, &pool[i].mdoc);
     #ifdef KB_TUNING
     if (KB_TUNABLE(KB_DEBUG, 0) > 0) {
         fprintf(stderr, "DBG\t%g\t%zu", W, nq);
@@ -524,12 +615,14 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
     double own = 0, other = 0;
     float m0[2 * KB_MAXTOKS];
     for (size_t i = 0; i < ntop; i++) {
-        float m[2 * KB_MAXTOKS];
-        uint8_t field[2 * KB_MAXTOKS], exact[2 * KB_MAXTOKS];
+        uint32_t r = pool[i].slot;
+        float *m = pm[r];
+        uint8_t *field = pfield[r], *exact = pexact[r];
         kb_candidate *c = &out->cand[i];
         c->entry = &k->entries[pool[i].e];
         c->score = pool[i].score;
-        entry_match(k, qt, nq, pool[i].e, m, field, exact);
+        if (!pool[i].matched)
+            entry_match(k, qt, nq, qk, nk, pool[i].e, m, field, exact);
         double conf = confidence(&pool[i], pool[0].score);
         c->confidence = conf < 0 ? 0 : conf > 1 ? 1 : conf;
         explain(k, qt, nq, m, field, exact, c);

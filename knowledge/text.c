@@ -12,6 +12,7 @@
  *          ("hoà" and "hòa" -> "hoa#2").
  *
  * The exact key is only a key: it is never shown to anyone. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
@@ -224,6 +225,140 @@ static int finish(tokbuild *b, kb_toks *t)
 
 #define KB_CPS_STACK 1024
 
+/* ---- decomposition -------------------------------------------------------
+ *
+ * kb_tokenize needs the text as NFD + case fold + compatibility + ignorables
+ * removed, đ-like letters as đ: utf8proc_decompose_custom() with those
+ * options and to_dstroke.  That call looks every code point up in
+ * utf8proc's tables, recursing for case folding; messages are written with
+ * the same few hundred letters and marks, so their results are kept in a
+ * table built once (utf8proc_decompose_char() of each code point below
+ * DTAB_N, exactly what utf8proc_decompose_custom() calls), with their
+ * combining classes and categories.  Code points above it still go to
+ * utf8proc.  Then the marks are put in canonical order as utf8proc does. */
+#define DTAB_N 0x2000
+#define DTAB_SLOW 0xFF       /* decomposes to more than DTAB_MAX code points */
+#define DTAB_MAX 4
+#define DOPTS (UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_IGNORE)
+
+static struct {
+    uint16_t off[DTAB_N];    /* into pool */
+    uint8_t len[DTAB_N];     /* code points it decomposes to, or DTAB_SLOW */
+    uint8_t ccc[DTAB_N];     /* canonical combining class */
+    uint8_t cat[DTAB_N];     /* utf8proc category */
+    utf8proc_int32_t pool[DTAB_N * 2];
+} dtab;
+static pthread_once_t dtab_once = PTHREAD_ONCE_INIT;
+
+static void dtab_init(void)
+{
+    size_t used = 0;
+    for (utf8proc_int32_t cp = 0; cp < DTAB_N; cp++) {
+        utf8proc_int32_t buf[16];
+        int bc = UTF8PROC_BOUNDCLASS_START;
+        utf8proc_ssize_t n = utf8proc_decompose_char(to_dstroke(cp, NULL), buf, 16, DOPTS, &bc);
+        const utf8proc_property_t *pr = utf8proc_get_property(cp);
+        dtab.ccc[cp] = (uint8_t)pr->combining_class;
+        dtab.cat[cp] = (uint8_t)pr->category;
+        if (n < 0 || n > DTAB_MAX || used + (size_t)n > sizeof dtab.pool / sizeof dtab.pool[0]) {
+            dtab.len[cp] = DTAB_SLOW;
+            continue;
+        }
+        dtab.off[cp] = (uint16_t)used;
+        dtab.len[cp] = (uint8_t)n;
+        memcpy(dtab.pool + used, buf, (size_t)n * sizeof buf[0]);
+        used += (size_t)n;
+    }
+}
+
+static int ccc_of(utf8proc_int32_t cp)
+{
+    return cp >= 0 && cp < DTAB_N ? dtab.ccc[cp] : utf8proc_get_property(cp)->combining_class;
+}
+
+/* Makes room for more code points after the first w of *buf (which is
+ * stack while it is still the caller's buffer). */
+static int grow_cps(utf8proc_int32_t **buf, utf8proc_int32_t *stack, size_t w, size_t *cap, size_t more)
+{
+    size_t nc = *cap * 2 + more;
+    utf8proc_int32_t *nb = *buf == stack ? malloc(nc * sizeof *nb) : realloc(*buf, nc * sizeof *nb);
+    if (!nb)
+        return -1;
+    if (*buf == stack)
+        memcpy(nb, stack, w * sizeof *nb);
+    *buf = nb;
+    *cap = nc;
+    return 0;
+}
+
+/* utf8proc_decompose_custom(text, len, ..., DOPTS, to_dstroke) into *cps
+ * (stack, cap KB_CPS_STACK; replaced by a malloc'd buffer when longer).
+ * Returns the number of code points, or -1 (invalid UTF-8, no memory). */
+static utf8proc_ssize_t decompose(const char *text, size_t len, utf8proc_int32_t **cps)
+{
+    pthread_once(&dtab_once, dtab_init);
+    utf8proc_int32_t *buf = *cps;
+    size_t cap = KB_CPS_STACK, w = 0;
+    const utf8proc_uint8_t *s = (const utf8proc_uint8_t *)text;
+    for (size_t r = 0; r < len;) {
+        utf8proc_int32_t cp;
+        if (s[r] < 0x80) {
+            cp = s[r++];
+        } else {
+            utf8proc_ssize_t k = utf8proc_iterate(s + r, (utf8proc_ssize_t)(len - r), &cp);
+            if (k < 0 || cp < 0)
+                goto fail;
+            r += (size_t)k;
+        }
+        if (cp < DTAB_N && dtab.len[cp] != DTAB_SLOW) {
+            if (w + DTAB_MAX > cap && grow_cps(&buf, *cps, w, &cap, DTAB_MAX) < 0)
+                goto fail;
+            const utf8proc_int32_t *d = dtab.pool + dtab.off[cp];
+            for (unsigned i = 0; i < dtab.len[cp]; i++)
+                buf[w++] = d[i];
+            continue;
+        }
+        for (;;) {
+            int bc = UTF8PROC_BOUNDCLASS_START;
+            utf8proc_ssize_t n = utf8proc_decompose_char(to_dstroke(cp, NULL), buf + w,
+                                                         (utf8proc_ssize_t)(cap - w), DOPTS, &bc);
+            if (n < 0)
+                goto fail;
+            if (w + (size_t)n <= cap) {
+                w += (size_t)n;
+                break;
+            }
+            if (grow_cps(&buf, *cps, w, &cap, (size_t)n) < 0)
+                goto fail;
+        }
+    }
+    /* canonical ordering, as utf8proc_decompose_custom() does it */
+    for (size_t pos = 0; pos + 1 < w;) {
+        utf8proc_int32_t a = buf[pos], b = buf[pos + 1];
+        if (b < 0x300) {     /* combining class 0: nothing moves */
+            pos++;
+            continue;
+        }
+        int ca = ccc_of(a), cb = ccc_of(b);
+        if (ca > cb && cb > 0) {
+            buf[pos] = b;
+            buf[pos + 1] = a;
+            if (pos > 0)
+                pos--;
+            else
+                pos++;
+        } else {
+            pos++;
+        }
+    }
+    *cps = buf;
+    return (utf8proc_ssize_t)w;
+fail:
+    if (buf != *cps)
+        free(buf);
+    return -1;
+}
+
 int kb_tokenize(const char *text, size_t len, kb_toks *t)
 {
     if (!text)
@@ -243,22 +378,10 @@ int kb_tokenize(const char *text, size_t len, kb_toks *t)
         n = (utf8proc_ssize_t)len;
     } else {
         /* Decomposed straight into code points (no re-encoding); a text
-         * too long for the stack buffer is decomposed again into the heap. */
-        const int opts = UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_IGNORE;
-        n = utf8proc_decompose_custom((const utf8proc_uint8_t *)text, (utf8proc_ssize_t)len, stack,
-                                      KB_CPS_STACK, opts, to_dstroke, NULL);
+         * too long for the stack buffer goes to the heap. */
+        n = decompose(text, len, &cps);
         if (n < 0)
             return -1;
-        if (n > KB_CPS_STACK) {
-            if (!(cps = malloc((size_t)n * sizeof *cps)))
-                return -1;
-            utf8proc_ssize_t m = utf8proc_decompose_custom((const utf8proc_uint8_t *)text, (utf8proc_ssize_t)len,
-                                                           cps, n, opts, to_dstroke, NULL);
-            if (m != n) {
-                free(cps);
-                return -1;
-            }
-        }
     }
     size_t start = t->n;
     int had_marks = t->has_marks;
@@ -271,6 +394,8 @@ int kb_tokenize(const char *text, size_t len, kb_toks *t)
         if (cp < 0x80)
             cat = (cp >= 'a' && cp <= 'z') ? UTF8PROC_CATEGORY_LL
                   : (cp >= '0' && cp <= '9') ? UTF8PROC_CATEGORY_ND : UTF8PROC_CATEGORY_PO;
+        else if (cp < DTAB_N)
+            cat = (utf8proc_category_t)dtab.cat[cp];
         else
             cat = utf8proc_category(cp);
         if (is_word_cat(cat)) {
