@@ -212,7 +212,9 @@ static int kannel_parse_inbound(const hl_config *cfg, const adapter_http_in *in,
     const char *id = adapter_form_str(&form, "id");
     snprintf(ev->provider_id, sizeof ev->provider_id, "%s", id ? id : "");
     const char *ts = adapter_form_str(&form, "ts");
-    ev->ts_ms = ts ? strtoll(ts, NULL, 10) * 1000 : 0;
+    /* Unix seconds (%T); anything outside 0 .. year 9999 is not a time. */
+    long long secs = ts ? strtoll(ts, NULL, 10) : 0;
+    ev->ts_ms = secs > 0 && secs < 253402300800LL ? secs * 1000 : 0;
     if (text)
         ev->text = mo_text(text->value, text->value_len, charset, coding);
     else
