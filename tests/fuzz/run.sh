@@ -33,6 +33,9 @@ run_one() {
   [ -d "tests/fuzz/corpus/$name" ] && cp -n tests/fuzz/corpus/"$name"/* "build/fuzz/corpus/$name/" 2>/dev/null
   local dict=()
   [ -f "tests/fuzz/$name.dict" ] && dict=(-dict="tests/fuzz/$name.dict")
+  # Short runs (make test) use a fixed seed so CI repeats what was run
+  # here; make fuzz explores with a fresh seed each time.
+  if [ "$secs" -le 30 ]; then dict+=(-seed="${FUZZ_SEED:-1}"); fi
   if "$h" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=8192 \
        -print_final_stats=1 -artifact_prefix="build/fuzz/artifacts/$name-" "${dict[@]}" \
        "build/fuzz/corpus/$name" >"build/fuzz/logs/$name.log" 2>&1; then
