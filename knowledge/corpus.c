@@ -20,9 +20,92 @@
 
 #include "knowledge/kb_internal.h"
 
+/* Every corpus comes from kb_corpus_new(), which puts an index of its ids
+ * behind the public struct: kb_corpus_add() upserts by id, and importing
+ * 10,000 entries must not compare each new id with all the others.  The
+ * index covers entries[0 .. indexed) of the array it was built for and is
+ * rebuilt whenever the corpus is not as kb_corpus_add() left it (entries
+ * added, removed or moved by someone else); a hit is always checked
+ * against the entry itself.  Small corpora (the API's one-entry bodies,
+ * whose id the caller may still set) are simply scanned. */
+#define INDEX_OVER 32
+
+typedef struct corpus_box {
+    kb_corpus pub;            /* first: a kb_corpus * points at its box */
+    kb_map ids;               /* id -> position */
+    const kb_entry *seen;     /* the entries array the index describes */
+    size_t indexed;
+} corpus_box;
+
 kb_corpus *kb_corpus_new(void)
 {
-    return calloc(1, sizeof(kb_corpus));
+    corpus_box *b = calloc(1, sizeof *b);
+    if (!b)
+        return NULL;
+    kb_map_init(&b->ids);
+    return &b->pub;
+}
+
+static int index_rebuild(corpus_box *b)
+{
+    const kb_corpus *c = &b->pub;
+    kb_map_free(&b->ids);
+    kb_map_init(&b->ids);
+    b->seen = NULL;
+    b->indexed = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        const char *id = c->entries[i].id;
+        size_t len = id ? strlen(id) : 0;
+        /* the first entry with an id wins, as in a scan */
+        if (id && !kb_map_get(&b->ids, id, len, NULL) && kb_map_put(&b->ids, id, len, (uint32_t)i) < 0)
+            return -1;
+    }
+    b->seen = c->entries;
+    b->indexed = c->n;
+    return 0;
+}
+
+/* Whether the index describes the corpus as it is. */
+static int index_current(const kb_corpus *c)
+{
+    const corpus_box *b = (const corpus_box *)c;
+    return b->indexed == c->n && (b->seen == c->entries || c->n == 0);
+}
+
+/* The entry with this id, by the index when the corpus is large. */
+static kb_entry *find_indexed(kb_corpus *c, const char *id)
+{
+    corpus_box *b = (corpus_box *)c;
+    if (c->n > INDEX_OVER && c->n <= UINT32_MAX) {
+        for (int tries = 0; tries < 2; tries++) {
+            if (!index_current(c) && index_rebuild(b) < 0)
+                break;
+            uint32_t pos;
+            if (!kb_map_get(&b->ids, id, strlen(id), &pos))
+                return NULL;
+            if (pos < c->n && c->entries[pos].id && strcmp(c->entries[pos].id, id) == 0)
+                return &c->entries[pos];
+            b->seen = NULL;   /* stale: rebuild and look again */
+        }
+    }
+    return (kb_entry *)kb_corpus_find(c, id);
+}
+
+/* Records entries[n - 1], just appended to a corpus whose index was
+ * current (was_current) before. */
+static void index_appended(kb_corpus *c, int was_current)
+{
+    corpus_box *b = (corpus_box *)c;
+    const kb_entry *e = &c->entries[c->n - 1];
+    size_t len = strlen(e->id);
+    if (!was_current || c->n > UINT32_MAX ||
+        (!kb_map_get(&b->ids, e->id, len, NULL) && kb_map_put(&b->ids, e->id, len, (uint32_t)(c->n - 1)) < 0)) {
+        b->seen = NULL;       /* rebuilt when next needed */
+        b->indexed = 0;
+        return;
+    }
+    b->seen = c->entries;
+    b->indexed = c->n;
 }
 
 void kb_entry_clear(kb_entry *e)
@@ -52,6 +135,7 @@ void kb_corpus_free(kb_corpus *c)
         kb_entry_clear(&c->entries[i]);
     free(c->entries);
     free(c->name);
+    kb_map_free(&((corpus_box *)c)->ids);
     free(c);
 }
 
@@ -120,12 +204,13 @@ int kb_corpus_add(kb_corpus *c, const kb_entry *e)
     kb_entry copy;
     if (kb_entry_copy(&copy, e) < 0)
         return -1;
-    kb_entry *old = (kb_entry *)kb_corpus_find(c, e->id);
+    kb_entry *old = find_indexed(c, e->id);
     if (old) {
         kb_entry_clear(old);
         *old = copy;
         return 0;
     }
+    int was_current = index_current(c);
     if (c->n == c->cap) {
         size_t nc = c->cap ? c->cap * 2 : 64;
         kb_entry *v = realloc(c->entries, nc * sizeof *v);
@@ -137,6 +222,7 @@ int kb_corpus_add(kb_corpus *c, const kb_entry *e)
         c->cap = nc;
     }
     c->entries[c->n++] = copy;
+    index_appended(c, was_current);
     return 0;
 }
 
