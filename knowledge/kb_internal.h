@@ -30,17 +30,19 @@ double kb_tune(const char *name, double def);
 
 /* Keys are copied into an arena owned by the map; values are caller data
  * (an index into the caller's own arrays).  Never shrinks, never deletes:
- * both the lexicon and the index are built once and then only read. */
+ * both the lexicon and the index are built once and then only read.
+ *
+ * A slot holds the key's hash and the offset of its record in the arena;
+ * the record holds the value, the key's length and the key.  A look-up in
+ * a table too large for the cache (the index of a big corpus has millions
+ * of keys) thus costs two cache misses: the slot and the record. */
 typedef struct kb_map {
-    uint64_t *slots;      /* 0 = empty, else key number + 1 | its hash << 32:
-                           * a probe compares hashes without leaving the table */
+    uint64_t *slots;      /* 0 = empty, else record offset | hash << 32 */
     size_t nslots;        /* power of two */
-    char **keys;          /* key number -> key (NUL-terminated; its length,
-                           * as a uint16_t, is stored just before it) */
-    uint32_t *vals;
+    char *arena;          /* records: uint32 value, uint16 length, key, NUL */
+    size_t arena_len, arena_cap;
+    uint32_t *offs;       /* key number -> its record */
     size_t n, cap;
-    char **chunks;        /* keys live in chunks, not one malloc each */
-    size_t nchunks, chunk_used, chunk_cap;
 } kb_map;
 
 void kb_map_init(kb_map *m);
@@ -49,6 +51,8 @@ void kb_map_free(kb_map *m);
 int kb_map_get(const kb_map *m, const char *key, size_t klen, uint32_t *val);
 /* Inserts or overwrites; returns 0, or -1 when out of memory. */
 int kb_map_put(kb_map *m, const char *key, size_t klen, uint32_t val);
+/* Key number i (0 .. n-1, in order of insertion), NUL-terminated. */
+const char *kb_map_key(const kb_map *m, size_t i);
 uint64_t kb_hash(const char *s, size_t n);
 
 /* ---- text.c: normalisation and syllables -------------------------------- */

@@ -2,9 +2,10 @@
  *
  * Open addressing with linear probing over a power-of-two table kept at most
  * half full.  Keys are FNV-1a hashed.  Lookups are the hot path of matching
- * (one per syllable and bigram of a message), so a slot holds the key number
- * and the key's hash together: a probe reads one array, and only a slot
- * whose hash agrees sends it to the key itself (length first, then bytes). */
+ * (one per syllable and bigram of a message) and of building an index (four
+ * per syllable of every entry), so a slot holds the key's hash and where its
+ * record is: a probe reads one array, and only a slot whose hash agrees
+ * sends it to the record (value, length, key) -- one more cache line. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,49 +30,60 @@ void kb_map_free(kb_map *m)
 {
     if (!m)
         return;
-    for (size_t i = 0; i < m->nchunks; i++)
-        free(m->chunks[i]);
-    free(m->chunks);
-    free(m->keys);
-    free(m->vals);
+    free(m->arena);
+    free(m->offs);
     free(m->slots);
     memset(m, 0, sizeof *m);
 }
 
-#define LEN_UNKNOWN 0xFFFF   /* key too long for its length prefix */
+#define LEN_UNKNOWN 0xFFFF   /* key too long for the length field */
+#define REC_HEAD 6           /* uint32 value, uint16 length */
 
-static size_t key_len(const char *k)
+#define SLOT(h, off) ((uint64_t)(uint32_t)(h) << 32 | (uint64_t)(uint32_t)(off))
+#define SLOT_OFF(s) ((uint32_t)(s))
+#define SLOT_HASH(s) ((uint32_t)((s) >> 32))
+
+static inline int rec_eq(const char *r, const char *key, size_t klen)
 {
     uint16_t n;
-    memcpy(&n, k - sizeof n, sizeof n);
-    return n == LEN_UNKNOWN ? strlen(k) : n;
+    memcpy(&n, r + 4, sizeof n);
+    const char *k = r + REC_HEAD;
+    if (n == LEN_UNKNOWN)
+        return klen >= LEN_UNKNOWN && strncmp(k, key, klen) == 0 && k[klen] == '\0';
+    if (n != klen)
+        return 0;
+    for (size_t i = 0; i < klen; i++)   /* short keys: no call */
+        if (k[i] != key[i])
+            return 0;
+    return 1;
 }
 
-static int key_eq(const char *k, const char *key, size_t klen)
+const char *kb_map_key(const kb_map *m, size_t i)
 {
-    return key_len(k) == klen && memcmp(k, key, klen) == 0;
+    return m->arena + m->offs[i] + REC_HEAD;
 }
 
-#define SLOT(h, k) ((uint64_t)(uint32_t)(h) << 32 | (uint64_t)((k) + 1))
-#define SLOT_KEY(s) ((uint32_t)(s) - 1)
-#define SLOT_HASH(s) ((uint32_t)((s) >> 32))
+/* The slot holding key, or the empty slot where it would go. */
+static inline size_t find(const kb_map *m, const char *key, size_t klen, uint64_t h)
+{
+    size_t mask = m->nslots - 1;
+    for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
+        uint64_t s = m->slots[i];
+        if (s == 0 || (SLOT_HASH(s) == (uint32_t)h && rec_eq(m->arena + SLOT_OFF(s), key, klen)))
+            return i;
+    }
+}
 
 int kb_map_get(const kb_map *m, const char *key, size_t klen, uint32_t *val)
 {
     if (m->nslots == 0)
         return 0;
-    size_t mask = m->nslots - 1;
-    uint64_t h = kb_hash(key, klen);
-    for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
-        uint64_t s = m->slots[i];
-        if (s == 0)
-            return 0;
-        if (SLOT_HASH(s) == (uint32_t)h && key_eq(m->keys[SLOT_KEY(s)], key, klen)) {
-            if (val)
-                *val = m->vals[SLOT_KEY(s)];
-            return 1;
-        }
-    }
+    uint64_t s = m->slots[find(m, key, klen, kb_hash(key, klen))];
+    if (s == 0)
+        return 0;
+    if (val)
+        memcpy(val, m->arena + SLOT_OFF(s), sizeof *val);
+    return 1;
 }
 
 /* Rehashes into a table twice as big (or 64 slots). */
@@ -96,64 +108,47 @@ static int grow(kb_map *m)
     return 0;
 }
 
-/* Room for a key of n bytes in the current chunk (a new chunk when full):
- * a large index has hundreds of thousands of short keys. */
-static char *key_alloc(kb_map *m, size_t n)
-{
-    if (m->nchunks == 0 || m->chunk_used + n > m->chunk_cap) {
-        size_t cap = n > 65536 ? n : 65536;
-        char **v = realloc(m->chunks, (m->nchunks + 1) * sizeof *v);
-        if (!v)
-            return NULL;
-        m->chunks = v;
-        if (!(m->chunks[m->nchunks] = malloc(cap)))
-            return NULL;
-        m->nchunks++;
-        m->chunk_used = 0;
-        m->chunk_cap = cap;
-    }
-    char *p = m->chunks[m->nchunks - 1] + m->chunk_used;
-    m->chunk_used += n;
-    return p;
-}
-
 int kb_map_put(kb_map *m, const char *key, size_t klen, uint32_t val)
 {
     if ((m->n + 1) * 2 > m->nslots && grow(m) < 0)
         return -1;
-    size_t mask = m->nslots - 1;
     uint64_t h = kb_hash(key, klen);
-    size_t i = (size_t)h & mask;
-    for (; m->slots[i]; i = (i + 1) & mask) {
-        uint64_t s = m->slots[i];
-        if (SLOT_HASH(s) == (uint32_t)h && key_eq(m->keys[SLOT_KEY(s)], key, klen)) {
-            m->vals[SLOT_KEY(s)] = val;
-            return 0;
-        }
+    size_t i = find(m, key, klen, h);
+    if (m->slots[i]) {
+        memcpy(m->arena + SLOT_OFF(m->slots[i]), &val, sizeof val);
+        return 0;
     }
     if (m->n == m->cap) {
         size_t nc = m->cap ? m->cap * 2 : 32;
-        char **keys = realloc(m->keys, nc * sizeof *keys);
-        if (!keys)
+        uint32_t *offs = realloc(m->offs, nc * sizeof *offs);
+        if (!offs)
             return -1;
-        m->keys = keys;
-        uint32_t *vals = realloc(m->vals, nc * sizeof *vals);
-        if (!vals)
-            return -1;
-        m->vals = vals;
+        m->offs = offs;
         m->cap = nc;
     }
-    uint16_t len16 = klen < LEN_UNKNOWN ? (uint16_t)klen : LEN_UNKNOWN;
-    char *k = key_alloc(m, sizeof len16 + klen + 1);
-    if (!k)
+    /* records are 4-aligned; offset 0 is never used, so a slot is never 0 */
+    size_t off = m->arena_len ? m->arena_len : 4;
+    size_t need = off + ((REC_HEAD + klen + 1 + 3) & ~(size_t)3);
+    if (need > UINT32_MAX)
         return -1;
-    memcpy(k, &len16, sizeof len16);
-    k += sizeof len16;
-    memcpy(k, key, klen);
-    k[klen] = '\0';
-    m->keys[m->n] = k;
-    m->vals[m->n] = val;
-    m->slots[i] = SLOT(h, m->n);
-    m->n++;
+    if (need > m->arena_cap) {
+        size_t nc = m->arena_cap ? m->arena_cap : 4096;
+        while (nc < need)
+            nc *= 2;
+        char *a = realloc(m->arena, nc);
+        if (!a)
+            return -1;
+        m->arena = a;
+        m->arena_cap = nc;
+    }
+    char *r = m->arena + off;
+    uint16_t len16 = klen < LEN_UNKNOWN ? (uint16_t)klen : LEN_UNKNOWN;
+    memcpy(r, &val, sizeof val);
+    memcpy(r + 4, &len16, sizeof len16);
+    memcpy(r + REC_HEAD, key, klen);
+    r[REC_HEAD + klen] = '\0';
+    m->arena_len = need;
+    m->offs[m->n++] = (uint32_t)off;
+    m->slots[i] = SLOT(h, off);
     return 0;
 }

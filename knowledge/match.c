@@ -210,19 +210,14 @@ static int cmp_qkey(const void *a, const void *b)
     return x->term < y->term ? -1 : x->term > y->term;
 }
 
-/* An entry's terms are scanned (and looked up in the message's term set)
- * when they are few next to the message's; otherwise the message's terms
- * are searched for among them. */
-#define LINEAR_MATCH(nfwd, nkeys) ((nfwd) < 8 * (nkeys))
-
 /* How well entry e matches each of the message's terms: m[i] in [0, 1.3]
  * (0: absent), with the field and whether the exact form matched.  The
  * message's terms, sorted by number (qk, nk), are looked up in the entry's
  * forward index, which is sorted by term too: each by galloping search from
  * where the previous one was found, so an entry with a long answer costs a
  * few probes per message term rather than a pass over all its terms. */
-static void entry_match(const kb *k, const qterm *qt, size_t nq, const qset *qs, const qkey *qk, size_t nk,
-                        uint32_t e, float *m, uint8_t *field, uint8_t *exact)
+static void entry_match(const kb *k, const qterm *qt, size_t nq, const qkey *qk, size_t nk, uint32_t e,
+                        float *m, uint8_t *field, uint8_t *exact)
 {
     float mx[2 * KB_MAXTOKS];
     uint8_t fx[2 * KB_MAXTOKS];
@@ -230,21 +225,6 @@ static void entry_match(const kb *k, const qterm *qt, size_t nq, const qset *qs,
         m[i] = mx[i] = 0;
     const kb_fwd *f = k->fwd;
     uint32_t lo = k->fwd_off[e], end = k->fwd_off[e + 1];
-    if (LINEAR_MATCH(end - lo, nk)) {
-        for (uint32_t i = lo; i < end; i++) {
-            uint32_t slot;
-            if (!qset_get(qs, f[i].term, &slot))
-                continue;
-            if (slot & XBIT) {
-                mx[slot & ~XBIT] = f[i].w / KB_WSCALE;
-                fx[slot & ~XBIT] = f[i].field;
-            } else {
-                m[slot] = f[i].w / KB_WSCALE;
-                field[slot] = f[i].field;
-            }
-        }
-        nk = 0;
-    }
     for (size_t j = 0; j < nk && lo < end; j++) {
         uint32_t t = qk[j].term, hi = end;
         /* galloping: the next message term is often near */
@@ -318,7 +298,7 @@ static void explain(const kb *k, const qterm *qt, size_t nq, const float *m, con
     for (size_t j = 0; j < nb; j++) {
         kb_term *t = &c->terms[j];
         size_t i = best[j];
-        const char *key = k->terms.keys[qt[i].ft];
+        const char *key = kb_map_key(&k->terms, qt[i].ft);
         size_t kl = strlen(key);
         if (kl >= sizeof t->term)
             kl = sizeof t->term - 1;
@@ -580,7 +560,7 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
         c->matched = 0;
         if (deferred) {
             float *m = pm[i];
-            entry_match(k, qt, nq, &qs, qk, nk, top[i], m, pfield[i], pexact[i]);
+            entry_match(k, qt, nq, qk, nk, top[i], m, pfield[i], pexact[i]);
             c->matched = 1;
             score = cov = 0;
             for (size_t j = 0; j < nq; j++) {
@@ -642,7 +622,7 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
         c->entry = &k->entries[pool[i].e];
         c->score = pool[i].score;
         if (!pool[i].matched)
-            entry_match(k, qt, nq, &qs, qk, nk, pool[i].e, m, field, exact);
+            entry_match(k, qt, nq, qk, nk, pool[i].e, m, field, exact);
         double conf = confidence(&pool[i], pool[0].score);
         c->confidence = conf < 0 ? 0 : conf > 1 ? 1 : conf;
         explain(k, qt, nq, m, field, exact, c);
