@@ -53,7 +53,13 @@ int kb_map_get(const kb_map *m, const char *key, size_t klen, uint32_t *val);
 int kb_map_put(kb_map *m, const char *key, size_t klen, uint32_t val);
 /* Key number i (0 .. n-1, in order of insertion), NUL-terminated. */
 const char *kb_map_key(const kb_map *m, size_t i);
+/* The same with the key's kb_hash() already known. */
+int kb_map_get_hashed(const kb_map *m, const char *key, size_t klen, uint64_t h, uint32_t *val);
 uint64_t kb_hash(const char *s, size_t n);
+/* kb_hash of a key continued by n more bytes: kb_hash(ab) ==
+ * kb_hash_more(kb_hash(a), b), and kb_hash(s) == kb_hash_more(KB_HASH_INIT, s). */
+#define KB_HASH_INIT 1469598103934665603ULL
+uint64_t kb_hash_more(uint64_t h, const char *s, size_t n);
 
 /* ---- text.c: normalisation and syllables -------------------------------- */
 

@@ -203,13 +203,37 @@ static size_t table_match(const kb_lexicon *l, const lex_table *t, const kb_tok 
     uint32_t lens = (packed >> t->shift) & 0xff;
     if (lens == 0)
         return 0;
+    /* The key of the longest phrase that may start here, once: the key of
+     * a shorter one is its prefix, and so is its hash. */
     char key[KB_LEX_MAXLEN * (KB_TOKLEN + 1) + 1];
-    for (size_t len = KB_LEX_MAXLEN; len >= 1; len--) {
-        if (!(lens & (1u << (len - 1))) || len > n - i)
+    size_t plen[KB_LEX_MAXLEN + 1], maxlen = 0;
+    uint64_t phash[KB_LEX_MAXLEN + 1];
+    for (size_t len = KB_LEX_MAXLEN; len >= 1; len--)
+        if ((lens & (1u << (len - 1))) && len <= n - i) {
+            maxlen = len;
+            break;
+        }
+    {
+        size_t klen = 0;
+        uint64_t h = KB_HASH_INIT;
+        for (size_t j = 0; j < maxlen; j++) {
+            const kb_tok *tk = &in[i + j];
+            if (j) {
+                key[klen++] = ' ';
+                h = kb_hash_more(h, " ", 1);
+            }
+            memcpy(key + klen, tk->fold, tk->flen);
+            h = kb_hash_more(h, tk->fold, tk->flen);
+            klen += tk->flen;
+            plen[j + 1] = klen;
+            phash[j + 1] = h;
+        }
+    }
+    for (size_t len = maxlen; len >= 1; len--) {
+        if (!(lens & (1u << (len - 1))))
             continue;
-        size_t klen = phrase_key(in + i, len, key, sizeof key);
         uint32_t r;
-        if (!klen || !kb_map_get(&t->phrases, key, klen, &r))
+        if (!kb_map_get_hashed(&t->phrases, key, plen[len], phash[len], &r))
             continue;
         /* Among phrases sharing the key, the first whose marks agree; a
          * phrase spelled exactly as typed beats one that merely folds to it. */

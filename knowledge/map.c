@@ -11,14 +11,18 @@
 
 #include "knowledge/kb_internal.h"
 
-uint64_t kb_hash(const char *s, size_t n)
+uint64_t kb_hash_more(uint64_t h, const char *s, size_t n)
 {
-    uint64_t h = 1469598103934665603ULL;
     for (size_t i = 0; i < n; i++) {
         h ^= (unsigned char)s[i];
         h *= 1099511628211ULL;
     }
     return h;
+}
+
+uint64_t kb_hash(const char *s, size_t n)
+{
+    return kb_hash_more(KB_HASH_INIT, s, n);
 }
 
 void kb_map_init(kb_map *m)
@@ -76,9 +80,14 @@ static inline size_t find(const kb_map *m, const char *key, size_t klen, uint64_
 
 int kb_map_get(const kb_map *m, const char *key, size_t klen, uint32_t *val)
 {
+    return kb_map_get_hashed(m, key, klen, kb_hash(key, klen), val);
+}
+
+int kb_map_get_hashed(const kb_map *m, const char *key, size_t klen, uint64_t h, uint32_t *val)
+{
     if (m->nslots == 0)
         return 0;
-    uint64_t s = m->slots[find(m, key, klen, kb_hash(key, klen))];
+    uint64_t s = m->slots[find(m, key, klen, h)];
     if (s == 0)
         return 0;
     if (val)

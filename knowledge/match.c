@@ -414,10 +414,11 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
     /* Unigrams first: a bigram can only be in the index when both of its
      * syllables are, which spares most lookups of long messages. */
     uint32_t uni[KB_MAXTOKS];
+    uint64_t uhash[KB_MAXTOKS];   /* kb_hash of the syllable's key, which starts its bigram's */
     for (size_t i = 0; i < n; i++) {
-        const kb_tok *a = &toks.v[i];
-        size_t kl = kb_term_key(a, NULL, 0, key, sizeof key);
-        if (!kl || !kb_map_get(&k->terms, key, kl, &uni[i]))
+        const kb_tok *a = &toks.v[i];   /* the key of a folded unigram is the fold itself */
+        uhash[i] = kb_hash(a->fold, a->flen);
+        if (!a->flen || !kb_map_get_hashed(&k->terms, a->fold, a->flen, uhash[i], &uni[i]))
             uni[i] = UINT32_MAX;
     }
     for (size_t i = 0; i < n; i++) {
@@ -440,7 +441,8 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
             size_t kl;
             if (b) {
                 kl = kb_term_key(a, b, 0, key, sizeof key);
-                if (!kl || !kb_map_get(&k->terms, key, kl, &ft))
+                if (!kl || !kb_map_get_hashed(&k->terms, key, kl,
+                                              kb_hash_more(kb_hash_more(uhash[i], " ", 1), b->fold, b->flen), &ft))
                     continue;
             } else if (ft == UINT32_MAX) {
                 W += k->idf_unknown * UNKNOWN_FACTOR * wgt * (a->number ? NUMBER_FACTOR : 1.0);

@@ -151,7 +151,7 @@ int kb_toks_push(kb_toks *t, const kb_tok *tok)
 /* Appends the UTF-8 bytes of cp to s (length *len, capacity cap) unless that
  * would overflow; a syllable longer than the buffer is cut, which only ever
  * happens to junk. */
-static void put_cp(char *s, size_t *len, size_t cap, utf8proc_int32_t cp)
+static inline void put_cp(char *s, size_t *len, size_t cap, utf8proc_int32_t cp)
 {
     if (cp < 0x80) {
         if (*len + 2 > cap)
