@@ -204,10 +204,38 @@ typedef struct qkey {
     uint32_t term, slot;
 } qkey;
 
-static int cmp_qkey(const void *a, const void *b)
+/* Sorts by term (all distinct): insertion sort for a few, else a bottom-up
+ * merge sort through a second buffer. */
+static void qkey_sort(qkey *v, size_t n)
 {
-    const qkey *x = a, *y = b;
-    return x->term < y->term ? -1 : x->term > y->term;
+    if (n <= 16) {
+        for (size_t i = 1; i < n; i++) {
+            qkey x = v[i];
+            size_t j = i;
+            for (; j > 0 && v[j - 1].term > x.term; j--)
+                v[j] = v[j - 1];
+            v[j] = x;
+        }
+        return;
+    }
+    qkey tmp[4 * KB_MAXTOKS], *a = v, *b = tmp;
+    for (size_t w = 1; w < n; w *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * w) {
+            size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+            size_t i = lo, j = mid, o = lo;
+            while (i < mid && j < hi)
+                b[o++] = a[i].term < a[j].term ? a[i++] : a[j++];
+            while (i < mid)
+                b[o++] = a[i++];
+            while (j < hi)
+                b[o++] = a[j++];
+        }
+        qkey *x = a;
+        a = b;
+        b = x;
+    }
+    if (a != v)
+        memcpy(v, a, n * sizeof *v);
 }
 
 /* How well entry e matches each of the message's terms: m[i] in [0, 1.3]
@@ -488,28 +516,30 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
     for (size_t i = 0; i < nq; i++)
         deferred |= qt[i].deferred;
     size_t ntouched = 0;
+    float *score = S.score, *cov = S.cov;
+    uint32_t *touched = S.touched;
     for (size_t i = 0; i < nq; i++) {
         const qterm *t = &qt[i];
         if (t->deferred)
             continue;
         const kb_termrec *tr = &k->term[t->ft];
-        double pen = t->xt >= 0 ? EXACT_PENALTY : 1.0;
-        for (uint32_t j = 0; j < tr->n; j++) {
-            const kb_post *po = &k->posts[tr->off + j];
+        double pen = t->xt >= 0 ? EXACT_PENALTY : 1.0, q = t->q;
+        for (const kb_post *po = k->posts + tr->off, *pe = po + tr->n; po < pe; po++) {
+            uint32_t e = po->entry;
             double m = po->w / KB_WSCALE * (po->field == KB_F_ANSWER ? 1.0 : pen);
-            if (S.score[po->entry] == 0)
-                S.touched[ntouched++] = po->entry;
-            S.score[po->entry] += (float)(t->q * m);
-            S.cov[po->entry] += (float)(t->q * (m < 1 ? m : 1));
+            float sc = score[e];
+            if (sc == 0)
+                touched[ntouched++] = e;
+            score[e] = sc + (float)(q * m);
+            cov[e] += (float)(q * (m < 1 ? m : 1));
         }
         if (t->xt < 0)
             continue;
         const kb_termrec *xr = &k->term[t->xt];
-        for (uint32_t j = 0; j < xr->n; j++) {
-            const kb_post *po = &k->posts[xr->off + j];
+        for (const kb_post *po = k->posts + xr->off, *pe = po + xr->n; po < pe; po++) {
             double old = po->wf / KB_WFSCALE * pen, w = po->w / KB_WSCALE, m = w > old ? w : old;
-            S.score[po->entry] += (float)(t->q * (m - old));
-            S.cov[po->entry] += (float)(t->q * ((m < 1 ? m : 1) - (old < 1 ? old : 1)));
+            score[po->entry] += (float)(q * (m - old));
+            cov[po->entry] += (float)(q * ((m < 1 ? m : 1) - (old < 1 ? old : 1)));
         }
     }
     /* A pool of the best entries by raw score; they are then re-ranked with
@@ -533,23 +563,14 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
             ntop++;
     }
     /* The message's terms by number, to look them up in forward indexes. */
-    qkey qk[2 * KB_MAXTOKS];
+    qkey qk[4 * KB_MAXTOKS];   /* a folded and an exact term per unigram and bigram */
     size_t nk = 0;
     for (size_t i = 0; i < nq; i++) {
         qk[nk++] = (qkey){qt[i].ft, (uint32_t)i};
         if (qt[i].xt >= 0)
             qk[nk++] = (qkey){(uint32_t)qt[i].xt, (uint32_t)i | XBIT};
     }
-    if (nk > 160)
-        qsort(qk, nk, sizeof qk[0], cmp_qkey);
-    else
-        for (size_t i = 1; i < nk; i++) {
-            qkey x = qk[i];
-            size_t j = i;
-            for (; j > 0 && qk[j - 1].term > x.term; j--)
-                qk[j] = qk[j - 1];
-            qk[j] = x;
-        }
+    qkey_sort(qk, nk);
     /* When terms were deferred, the pooled entries are scored in full from
      * their forward index (kept for the explanation below); otherwise the
      * walk was complete. */
