@@ -524,6 +524,26 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
             continue;
         const kb_termrec *tr = &k->term[t->ft];
         double pen = t->xt >= 0 ? EXACT_PENALTY : 1.0, q = t->q;
+        if (deferred) {
+            /* the pooled entries are scored again in full below: the walk
+             * only chooses them, and needs no coverage */
+            for (const kb_post *po = k->posts + tr->off, *pe = po + tr->n; po < pe; po++) {
+                uint32_t e = po->entry;
+                double m = po->w / KB_WSCALE * (po->field == KB_F_ANSWER ? 1.0 : pen);
+                float sc = score[e];
+                if (sc == 0)
+                    touched[ntouched++] = e;
+                score[e] = sc + (float)(q * m);
+            }
+            if (t->xt < 0)
+                continue;
+            const kb_termrec *xr = &k->term[t->xt];
+            for (const kb_post *po = k->posts + xr->off, *pe = po + xr->n; po < pe; po++) {
+                double old = po->wf / KB_WFSCALE * pen, w = po->w / KB_WSCALE, m = w > old ? w : old;
+                score[po->entry] += (float)(q * (m - old));
+            }
+            continue;
+        }
         for (const kb_post *po = k->posts + tr->off, *pe = po + tr->n; po < pe; po++) {
             uint32_t e = po->entry;
             double m = po->w / KB_WSCALE * (po->field == KB_F_ANSWER ? 1.0 : pen);
