@@ -178,7 +178,7 @@ static int scratch(size_t n)
     if (n <= S.cap)
         return 0;
     float *sc = calloc(n, sizeof *sc), *cv = calloc(n, sizeof *cv);
-    uint32_t *t = malloc(n * sizeof *t);
+    uint32_t *t = malloc((n + 1) * sizeof *t);   /* the walk writes one past the touched */
     if (!sc || !cv || !t) {
         free(sc);
         free(cv);
@@ -524,15 +524,16 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
             continue;
         const kb_termrec *tr = &k->term[t->ft];
         double pen = t->xt >= 0 ? EXACT_PENALTY : 1.0, q = t->q;
+        const double pf[2] = {pen, 1.0};   /* answers keep no exact forms: no penalty */
         if (deferred) {
             /* the pooled entries are scored again in full below: the walk
              * only chooses them, and needs no coverage */
             for (const kb_post *po = k->posts + tr->off, *pe = po + tr->n; po < pe; po++) {
                 uint32_t e = po->entry;
-                double m = po->w / KB_WSCALE * (po->field == KB_F_ANSWER ? 1.0 : pen);
+                double m = po->w / KB_WSCALE * pf[po->field == KB_F_ANSWER];
                 float sc = score[e];
-                if (sc == 0)
-                    touched[ntouched++] = e;
+                touched[ntouched] = e;   /* kept only when new: no branch */
+                ntouched += sc == 0;
                 score[e] = sc + (float)(q * m);
             }
             if (t->xt < 0)
@@ -546,10 +547,10 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
         }
         for (const kb_post *po = k->posts + tr->off, *pe = po + tr->n; po < pe; po++) {
             uint32_t e = po->entry;
-            double m = po->w / KB_WSCALE * (po->field == KB_F_ANSWER ? 1.0 : pen);
+            double m = po->w / KB_WSCALE * pf[po->field == KB_F_ANSWER];
             float sc = score[e];
-            if (sc == 0)
-                touched[ntouched++] = e;
+            touched[ntouched] = e;
+            ntouched += sc == 0;
             score[e] = sc + (float)(q * m);
             cov[e] += (float)(q * (m < 1 ? m : 1));
         }
