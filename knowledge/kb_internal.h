@@ -53,6 +53,14 @@ int kb_map_get(const kb_map *m, const char *key, size_t klen, uint32_t *val);
 int kb_map_put(kb_map *m, const char *key, size_t klen, uint32_t val);
 /* Key number i (0 .. n-1, in order of insertion), NUL-terminated. */
 const char *kb_map_key(const kb_map *m, size_t i);
+/* Starts loading the slot where a key of hash h is looked for: a message's
+ * keys are all known before the first look-up, and in a large index each
+ * look-up would otherwise wait for memory in turn. */
+static inline void kb_map_prefetch(const kb_map *m, uint64_t h)
+{
+    if (m->nslots)
+        __builtin_prefetch(&m->slots[(size_t)h & (m->nslots - 1)]);
+}
 /* The same with the key's kb_hash() already known. */
 int kb_map_get_hashed(const kb_map *m, const char *key, size_t klen, uint64_t h, uint32_t *val);
 uint64_t kb_hash(const char *s, size_t n);

@@ -441,13 +441,41 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
     char key[2 * KB_TOKLEN + 24];
     /* Unigrams first: a bigram can only be in the index when both of its
      * syllables are, which spares most lookups of long messages. */
+    /* The keys' hashes are computed and their slots fetched before any
+     * look-up, so that in a large index the cache misses overlap. */
     uint32_t uni[KB_MAXTOKS];
     uint64_t uhash[KB_MAXTOKS];   /* kb_hash of the syllable's key, which starts its bigram's */
+    uint64_t bhash[KB_MAXTOKS];   /* of the bigram starting here, when both syllables are known */
+    uint64_t xhash[KB_MAXTOKS][2];/* of the exact unigram and bigram keys, when typed with marks */
     for (size_t i = 0; i < n; i++) {
         const kb_tok *a = &toks.v[i];   /* the key of a folded unigram is the fold itself */
         uhash[i] = kb_hash(a->fold, a->flen);
+        kb_map_prefetch(&k->terms, uhash[i]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        const kb_tok *a = &toks.v[i];
         if (!a->flen || !kb_map_get_hashed(&k->terms, a->fold, a->flen, uhash[i], &uni[i]))
             uni[i] = UINT32_MAX;
+        else
+            __builtin_prefetch(&k->term[uni[i]]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        const kb_tok *a = &toks.v[i], *b = i + 1 < n ? &toks.v[i + 1] : NULL;
+        size_t kl;
+        if (b && uni[i] != UINT32_MAX && uni[i + 1] != UINT32_MAX) {
+            bhash[i] = kb_hash_more(kb_hash_more(uhash[i], " ", 1), b->fold, b->flen);
+            kb_map_prefetch(&k->terms, bhash[i]);
+        } else {
+            b = NULL;
+        }
+        if (a->marked && (kl = kb_term_key(a, NULL, 1, key, sizeof key))) {
+            xhash[i][0] = kb_hash(key, kl);
+            kb_map_prefetch(&k->terms, xhash[i][0]);
+        }
+        if (b && (a->marked || b->marked) && (kl = kb_term_key(a, b, 1, key, sizeof key))) {
+            xhash[i][1] = kb_hash(key, kl);
+            kb_map_prefetch(&k->terms, xhash[i][1]);
+        }
     }
     for (size_t i = 0; i < n; i++) {
         const kb_tok *a = &toks.v[i];
@@ -469,8 +497,7 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
             size_t kl;
             if (b) {
                 kl = kb_term_key(a, b, 0, key, sizeof key);
-                if (!kl || !kb_map_get_hashed(&k->terms, key, kl,
-                                              kb_hash_more(kb_hash_more(uhash[i], " ", 1), b->fold, b->flen), &ft))
+                if (!kl || !kb_map_get_hashed(&k->terms, key, kl, bhash[i], &ft))
                     continue;
             } else if (ft == UINT32_MAX) {
                 W += k->idf_unknown * UNKNOWN_FACTOR * wgt * (a->number ? NUMBER_FACTOR : 1.0);
@@ -486,7 +513,7 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
             t->q = k->term[ft].idf * wgt * (b ? BIGRAM_FACTOR : a->number ? KNOWN_NUMBER : 1.0);
             uint32_t xt;
             if ((a->marked || (b && b->marked)) && (kl = kb_term_key(a, b, 1, key, sizeof key)) &&
-                kb_map_get(&k->terms, key, kl, &xt) && !qset_has(&qs, xt)) {
+                kb_map_get_hashed(&k->terms, key, kl, xhash[i][bi], &xt) && !qset_has(&qs, xt)) {
                 t->xt = (int32_t)xt;
                 qset_put(&qs, xt, (uint32_t)(nq - 1) | XBIT);
             }
@@ -515,6 +542,9 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
         qt[rarest].deferred = 0;
     for (size_t i = 0; i < nq; i++)
         deferred |= qt[i].deferred;
+    for (size_t i = 0; i < nq; i++)   /* the postings' first lines, all at once */
+        if (!qt[i].deferred)
+            __builtin_prefetch(k->posts + k->term[qt[i].ft].off);
     size_t ntouched = 0;
     float *score = S.score, *cov = S.cov;
     uint32_t *touched = S.touched;
