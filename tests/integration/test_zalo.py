@@ -9,7 +9,7 @@ leaves no trace in the database; a duplicate msg_id gets one reply; echoes
 of our own messages are ignored; follow/unfollow update the contact; an
 expired token is refreshed once and the send succeeds; a rate limit (-32)
 is retried; an outage of the API loses nothing: every reply arrives after it
-recovers.  The outage lasts 10 s, or 60 s with HOTLINE_LONG_TESTS=1.
+recovers.  The outage lasts 60 s, as issue 3 asks (HOTLINE_OUTAGE=N for a quicker local run).
 """
 import hashlib
 import json
@@ -28,7 +28,7 @@ APP_ID = "2553928453557884079"
 OA_ID = "3662729599332560487"
 OA_SECRET = "oa-secret-for-tests"
 APP_SECRET = "app-secret-for-tests"
-OUTAGE = 60 if os.environ.get("HOTLINE_LONG_TESTS") == "1" else 10
+OUTAGE = int(os.environ.get("HOTLINE_OUTAGE", "60"))
 
 FAQ = json.load(open(os.path.join(ROOT, "knowledge/data/faq.json"), encoding="utf-8"))
 ENTRIES = FAQ["entries"]
