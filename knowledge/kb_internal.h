@@ -90,6 +90,7 @@ typedef struct kb_tok {
     unsigned char number; /* all digits */
     uint32_t human;       /* 1 + the "human" phrase it is part of, or 0 */
     unsigned char unit;   /* letters split off a number: the "t" of "76t" */
+    uint64_t fhash;       /* kb_hash(fold, flen): the lexicon's and the index's key of it */
 } kb_tok;
 
 typedef struct kb_toks {

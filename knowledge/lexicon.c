@@ -198,7 +198,7 @@ static size_t table_match(const kb_lexicon *l, const lex_table *t, const kb_tok 
     uint32_t packed;
     if (firsts)
         packed = firsts[i];
-    else if (!kb_map_get(&l->firsts, in[i].fold, in[i].flen, &packed))
+    else if (!kb_map_get_hashed(&l->firsts, in[i].fold, in[i].flen, in[i].fhash, &packed))
         return 0;
     uint32_t lens = (packed >> t->shift) & 0xff;
     if (lens == 0)
@@ -220,10 +220,11 @@ static size_t table_match(const kb_lexicon *l, const lex_table *t, const kb_tok 
             const kb_tok *tk = &in[i + j];
             if (j) {
                 key[klen++] = ' ';
-                h = kb_hash_more(h, " ", 1);
+                h = kb_hash_more(kb_hash_more(h, " ", 1), tk->fold, tk->flen);
+            } else {
+                h = tk->fhash;
             }
             memcpy(key + klen, tk->fold, tk->flen);
-            h = kb_hash_more(h, tk->fold, tk->flen);
             klen += tk->flen;
             plen[j + 1] = klen;
             phash[j + 1] = h;
@@ -259,7 +260,7 @@ static int rewrite(const kb_lexicon *l, const kb_toks *in, kb_toks *out)
     for (size_t i = 0; i < in->n;) {
         uint32_t rule;
         size_t len = 0;
-        if (l && in->v[i].unit && kb_map_get(&l->units, in->v[i].fold, in->v[i].flen, &rule))
+        if (l && in->v[i].unit && kb_map_get_hashed(&l->units, in->v[i].fold, in->v[i].flen, in->v[i].fhash, &rule))
             len = 1;
         else if (l)
             len = table_match(l, &l->rewrite, in->v, in->n, i, &rule, NULL);
@@ -306,7 +307,7 @@ int kb_lexicon_apply(const kb_lexicon *l, const kb_toks *in, kb_toks *out)
     if (!firsts)
         return -1;
     for (size_t i = 0; i < out->n; i++)
-        if (!kb_map_get(&l->firsts, out->v[i].fold, out->v[i].flen, &firsts[i]))
+        if (!kb_map_get_hashed(&l->firsts, out->v[i].fold, out->v[i].flen, out->v[i].fhash, &firsts[i]))
             firsts[i] = 0;
     for (size_t i = 0; i < out->n;) {
         uint32_t rule;

@@ -68,6 +68,7 @@ double kb_tune(const char *name, double def)
 #define POOL 12                                        /* candidates scored in full */
 #define DEFER_MIN 256                                  /* a term with fewer postings is always walked, */
 #define DEFER_DIV 64                                   /* or with fewer than this share of the corpus */
+#define AHEAD_SLOTS (1 << 15)                          /* a larger term table: fetch its slots ahead */
 
 kb_params kb_params_default(void)
 {
@@ -449,7 +450,7 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
     uint64_t xhash[KB_MAXTOKS][2];/* of the exact unigram and bigram keys, when typed with marks */
     for (size_t i = 0; i < n; i++) {
         const kb_tok *a = &toks.v[i];   /* the key of a folded unigram is the fold itself */
-        uhash[i] = kb_hash(a->fold, a->flen);
+        uhash[i] = a->fhash;
         kb_map_prefetch(&k->terms, uhash[i]);
     }
     for (size_t i = 0; i < n; i++) {
@@ -459,7 +460,10 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
         else
             __builtin_prefetch(&k->term[uni[i]]);
     }
-    for (size_t i = 0; i < n; i++) {
+    /* (in a small index, all in cache, the bigram and exact keys are
+     * hashed when looked up) */
+    int ahead = k->terms.nslots > AHEAD_SLOTS;
+    for (size_t i = 0; ahead && i < n; i++) {
         const kb_tok *a = &toks.v[i], *b = i + 1 < n ? &toks.v[i + 1] : NULL;
         size_t kl;
         if (b && uni[i] != UINT32_MAX && uni[i + 1] != UINT32_MAX) {
@@ -497,7 +501,7 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
             size_t kl;
             if (b) {
                 kl = kb_term_key(a, b, 0, key, sizeof key);
-                if (!kl || !kb_map_get_hashed(&k->terms, key, kl, bhash[i], &ft))
+                if (!kl || !kb_map_get_hashed(&k->terms, key, kl, ahead ? bhash[i] : kb_hash(key, kl), &ft))
                     continue;
             } else if (ft == UINT32_MAX) {
                 W += k->idf_unknown * UNKNOWN_FACTOR * wgt * (a->number ? NUMBER_FACTOR : 1.0);
@@ -513,7 +517,8 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
             t->q = k->term[ft].idf * wgt * (b ? BIGRAM_FACTOR : a->number ? KNOWN_NUMBER : 1.0);
             uint32_t xt;
             if ((a->marked || (b && b->marked)) && (kl = kb_term_key(a, b, 1, key, sizeof key)) &&
-                kb_map_get_hashed(&k->terms, key, kl, xhash[i][bi], &xt) && !qset_has(&qs, xt)) {
+                kb_map_get_hashed(&k->terms, key, kl, ahead ? xhash[i][bi] : kb_hash(key, kl), &xt) &&
+                !qset_has(&qs, xt)) {
                 t->xt = (int32_t)xt;
                 qset_put(&qs, xt, (uint32_t)(nq - 1) | XBIT);
             }

@@ -214,6 +214,7 @@ static int finish(tokbuild *b, kb_toks *t)
         k->exact[0] = '\0';
     }
     k->flen = (uint8_t)b->flen;
+    k->fhash = kb_hash(k->fold, b->flen);
     k->elen = (uint8_t)strlen(k->exact);
     k->number = 1;
     for (size_t i = 0; i < b->flen; i++)
