@@ -7,7 +7,8 @@
  * with the provider's code and message (shown to staff).  Rows left pending by
  * a restart are simply picked up again.
  *
- * Zalo's access token lives in the tokens table.  At most one refresh is in
+ * What is written when a reply is queued, and the token rows, are in
+ * outbox_rows.c.  Zalo's access token lives in the tokens table.  At most one refresh is in
  * flight; the new refresh token is committed before the new access token is
  * used, because Zalo's refresh tokens are single-use. */
 #include "bot/outbox.h"
@@ -15,6 +16,7 @@
 #include "bot/events.h"
 #include "bot/log.h"
 #include "bot/metrics.h"
+#include "bot/outbox_rows.h"
 
 #include <curl/curl.h>
 #include <event2/event.h>
@@ -235,27 +237,6 @@ static void job_free(struct job *j)
 
 /* ---- rows ---------------------------------------------------------------- */
 
-static void publish_status(hl_app *app, long long message_id, const char *status, const char *error)
-{
-    if (!app->events || events_count(app->events) == 0)
-        return;   /* no console open: skip the query and the JSON */
-    cJSON *d = cJSON_CreateObject();
-    if (!d)
-        return;
-    cJSON_AddNumberToObject(d, "id", (double)message_id);
-    cJSON_AddStringToObject(d, "status", status);
-    if (error)
-        cJSON_AddStringToObject(d, "error", error);
-    sqlite3_stmt *st = store_stmt(app->db, "SELECT case_id FROM messages WHERE id = ?1");
-    if (st) {
-        sqlite3_bind_int64(st, 1, message_id);
-        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-            cJSON_AddNumberToObject(d, "case_id", (double)sqlite3_column_int64(st, 0));
-        sqlite3_reset(st);
-    }
-    events_publish(app, "message", d);
-}
-
 /* Records the outcome of one send on both the outbox row and its message. */
 static int mark(hl_app *app, long long id, long long message_id, const char *status,
                 const char *provider_id, const char *code, const char *error, int attempts,
@@ -337,77 +318,6 @@ static long long backoff_ms(const hl_config *c, int attempts)
     return d / 2 + (long long)(((double)rand() / RAND_MAX) * (double)(d / 2));
 }
 
-/* ---- tokens -------------------------------------------------------------- */
-
-struct token_row {
-    char access[1024];
-    char refresh[1024];
-    long long expires_at;
-    int present;
-};
-
-static void token_load(hl_app *app, const char *channel, struct token_row *t)
-{
-    memset(t, 0, sizeof *t);
-    sqlite3_stmt *st = store_stmt(app->db, "SELECT access_token, refresh_token, expires_at "
-                                           "FROM tokens WHERE channel = ?1");
-    if (!st)
-        return;
-    store_bind_text(st, 1, channel);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        const unsigned char *a = sqlite3_column_text(st, 0), *r = sqlite3_column_text(st, 1);
-        snprintf(t->access, sizeof t->access, "%s", a ? (const char *)a : "");
-        snprintf(t->refresh, sizeof t->refresh, "%s", r ? (const char *)r : "");
-        t->expires_at = sqlite3_column_int64(st, 2);
-        t->present = 1;
-    }
-    sqlite3_reset(st);
-}
-
-/* The configured refresh token only seeds an empty row: after the first
- * refresh the database's token is the one that counts. */
-static void token_seed(hl_app *app)
-{
-    const char *rt = app->cfg.zalo.refresh_token;
-    if (!rt || !*rt)
-        return;
-    sqlite3_stmt *st = store_stmt(app->db, "INSERT INTO tokens(channel, refresh_token, expires_at, "
-                                           "updated_at) VALUES ('zalo', ?1, 0, ?2) "
-                                           "ON CONFLICT(channel) DO NOTHING");
-    if (!st)
-        return;
-    store_bind_text(st, 1, rt);
-    sqlite3_bind_int64(st, 2, store_now_ms());
-    store_step_done(app->db, st);
-}
-
-static int token_save(hl_app *app, const char *channel, const adapter_token *t)
-{
-    sqlite3_stmt *st = store_stmt(app->db, "INSERT INTO tokens(channel, access_token, refresh_token, "
-                                           "expires_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5) "
-                                           "ON CONFLICT(channel) DO UPDATE SET access_token = "
-                                           "excluded.access_token, refresh_token = excluded.refresh_token, "
-                                           "expires_at = excluded.expires_at, updated_at = excluded.updated_at");
-    if (!st)
-        return -1;
-    long long now = store_now_ms();
-    store_bind_text(st, 1, channel);
-    store_bind_text(st, 2, t->access_token);
-    store_bind_text(st, 3, t->refresh_token);
-    sqlite3_bind_int64(st, 4, now + t->expires_in * 1000);
-    sqlite3_bind_int64(st, 5, now);
-    return store_step_done(app->db, st);   /* autocommit: durable before use */
-}
-
-static void token_expire(hl_app *app, const char *channel)
-{
-    sqlite3_stmt *st = store_stmt(app->db, "UPDATE tokens SET expires_at = 0 WHERE channel = ?1");
-    if (!st)
-        return;
-    store_bind_text(st, 1, channel);
-    store_step_done(app->db, st);
-}
-
 /* ---- sending ------------------------------------------------------------- */
 
 static void schedule_scan(struct outbox *o, long long delay_ms);
@@ -470,8 +380,8 @@ static void start_refresh(struct outbox *o, const adapter *ad)
     hl_app *app = o->app;
     if (o->refreshing || store_now_ms() < o->refresh_backoff_until)
         return;
-    struct token_row t;
-    token_load(app, ad->name, &t);
+    struct outbox_token t;
+    outbox_token_load(app, ad->name, &t);
     char err[160];
     struct job *j = calloc(1, sizeof *j);
     if (!j)
@@ -512,7 +422,7 @@ static void finish_refresh(struct outbox *o, struct job *j, long status, int tra
         schedule_scan(o, transport_error ? 5000 : 60000);
         return;
     }
-    if (token_save(app, j->ad->name, &tok) != 0) {
+    if (outbox_token_save(app, j->ad->name, &tok) != 0) {
         log_error("token_save_failed", "channel=%s", j->ad->name);
         o->refresh_backoff_until = store_now_ms() + 5000;
         return;
@@ -531,13 +441,13 @@ static void finish_send(struct outbox *o, struct job *j, long status, int transp
     case AD_SENT:
         if (mark(app, j->id, j->message_id, "sent", res.provider_id, res.code, NULL, attempts, 0) == 0) {
             metrics_sent(app->metrics, j->channel);
-            publish_status(app, j->message_id, "sent", NULL);
+            outbox_publish_status(app, j->message_id, "sent", NULL);
         }
         log_info("sent", "channel=%s outbox=%lld attempts=%d", j->channel, j->id, attempts);
         break;
     case AD_TOKEN_EXPIRED:
         if (!token_retried(o, j->id, 1)) {
-            token_expire(app, j->channel);
+            outbox_token_expire(app, j->channel);
             mark(app, j->id, j->message_id, "pending", NULL, res.code, res.message, j->attempts, 0);
             log_warn("token_expired", "channel=%s outbox=%lld code=%s", j->channel, j->id, res.code);
             break;
@@ -560,7 +470,7 @@ static void finish_send(struct outbox *o, struct job *j, long status, int transp
         if (mark(app, j->id, j->message_id, "failed", NULL, res.code,
                  res.message[0] ? res.message : "delivery failed", attempts, 0) == 0) {
             metrics_send_failed(app->metrics, j->channel);
-            publish_status(app, j->message_id, "failed", res.message);
+            outbox_publish_status(app, j->message_id, "failed", res.message);
         }
         log_error("send_failed", "channel=%s outbox=%lld attempts=%d code=%s error=\"%s\"",
                   j->channel, j->id, attempts, res.code, res.message);
@@ -687,7 +597,7 @@ static void deliver_local(struct outbox *o, long long id, long long message_id)
 {
     if (mark(o->app, id, message_id, "sent", NULL, NULL, NULL, 1, 0) == 0) {
         metrics_sent(o->app->metrics, "web");
-        publish_status(o->app, message_id, "sent", NULL);
+        outbox_publish_status(o->app, message_id, "sent", NULL);
     }
 }
 
@@ -748,12 +658,12 @@ static void scan(struct outbox *o)
         if (!ad->configured(&app->cfg) || (ad->can_send && !ad->can_send(&app->cfg))) {
             mark(app, r->id, r->message_id, "failed", NULL, "not_configured",
                  "the channel is not configured for sending", r->attempts, 0);
-            publish_status(app, r->message_id, "failed", "channel not configured");
+            outbox_publish_status(app, r->message_id, "failed", "channel not configured");
             goto next;
         }
-        struct token_row tok = {0};
+        struct outbox_token tok = {0};
         if (ad->build_refresh) {
-            token_load(app, ad->name, &tok);
+            outbox_token_load(app, ad->name, &tok);
             if (!tok.access[0] || tok.expires_at - TOKEN_EARLY_MS < now) {
                 start_refresh(o, ad);
                 /* The row waits for the token; the scan after the refresh
@@ -778,7 +688,7 @@ static void scan(struct outbox *o)
         char err[160] = "";
         if (ad->build_send(&app->cfg, &out, &j->req, err, sizeof err) != 0) {
             mark(app, r->id, r->message_id, "failed", NULL, "build", err, r->attempts + 1, 0);
-            publish_status(app, r->message_id, "failed", err);
+            outbox_publish_status(app, r->message_id, "failed", err);
             job_free(j);
             goto next;
         }
@@ -867,7 +777,7 @@ struct outbox *outbox_new(hl_app *app)
     curl_multi_setopt(o->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
     curl_multi_setopt(o->multi, CURLMOPT_TIMERDATA, o);
     curl_multi_setopt(o->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)app->cfg.outbox_concurrency);
-    token_seed(app);
+    outbox_token_seed(app);
     schedule_scan(o, 0);
     return o;
 }
@@ -908,115 +818,6 @@ void outbox_free(struct outbox *o)
     free(o->in_flight);
     free(o->token_retried);
     free(o);
-}
-
-/* ---- enqueue ------------------------------------------------------------- */
-
-static int insert_row(hl_app *app, long long message_id, long long contact_id, const char *channel,
-                      const char *address, const char *text, int coding, long long now)
-{
-    sqlite3_stmt *st = store_stmt(app->db, "INSERT INTO outbox(message_id, contact_id, channel, "
-                                           "address, text, coding, status, next_at, created_at, "
-                                           "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', "
-                                           "?7, ?7, ?7)");
-    if (!st)
-        return -1;
-    sqlite3_bind_int64(st, 1, message_id);
-    sqlite3_bind_int64(st, 2, contact_id);
-    store_bind_text(st, 3, channel);
-    store_bind_text(st, 4, address);
-    store_bind_text(st, 5, text);
-    sqlite3_bind_int(st, 6, coding);
-    sqlite3_bind_int64(st, 7, now);
-    return store_step_done(app->db, st);
-}
-
-int outbox_enqueue(hl_app *app, long long contact_id, long long case_id, long long in_reply_to,
-                   const char *text, const char *author, long long *message_id)
-{
-    store *db = app->db;
-    sqlite3_stmt *st = store_stmt(db, "SELECT channel, address FROM contacts WHERE id = ?1");
-    if (!st)
-        return -1;
-    sqlite3_bind_int64(st, 1, contact_id);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_reset(st);
-        log_error("outbox_enqueue", "contact=%lld error=\"no such contact\"", contact_id);
-        return -1;
-    }
-    char channel[16], *address = strdup((const char *)sqlite3_column_text(st, 1));
-    snprintf(channel, sizeof channel, "%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_reset(st);
-    if (!address)
-        return -1;
-
-    /* SMS replies may leave through another SMS route (a brandname through
-     * eSMS.vn) than the one the citizen's message came in on. */
-    const adapter *ad = adapter_by_name(channel);
-    const char *route = channel;
-    if (ad && ad->is_sms && app->cfg.sms_send_via && strcmp(app->cfg.sms_send_via, "same") != 0) {
-        const adapter *via = adapter_by_name(app->cfg.sms_send_via);
-        if (via && via->is_sms && via->configured(&app->cfg)) {
-            ad = via;
-            route = via->name;
-        }
-    }
-    char *rendered = NULL;
-    int coding = 0, segments = 0;
-    const char *body = text;
-    if (ad && ad->is_sms) {
-        rendered = sms_render(text, app->settings.sms_unaccent, app->settings.sms_max_segments,
-                              app->cfg.hotline_number, &coding, &segments);
-        if (!rendered) {
-            free(address);
-            return -1;
-        }
-        body = rendered;
-    }
-    long long now = store_now_ms();
-    int rc = -1;
-    st = store_stmt(db, "INSERT INTO messages(contact_id, channel, direction, kind, text, status, "
-                        "case_id, author, in_reply_to, created_at, updated_at) VALUES "
-                        "(?1, ?2, 'out', 'text', ?3, 'queued', ?4, ?5, ?6, ?7, ?7)");
-    if (!st)
-        goto out;
-    sqlite3_bind_int64(st, 1, contact_id);
-    store_bind_text(st, 2, channel);
-    store_bind_text(st, 3, body);
-    if (case_id > 0)
-        sqlite3_bind_int64(st, 4, case_id);
-    else
-        sqlite3_bind_null(st, 4);
-    store_bind_text(st, 5, author);
-    if (in_reply_to > 0)
-        sqlite3_bind_int64(st, 6, in_reply_to);
-    else
-        sqlite3_bind_null(st, 6);
-    sqlite3_bind_int64(st, 7, now);
-    if (store_step_done(db, st) != 0)
-        goto out;
-    long long mid = sqlite3_last_insert_rowid(store_db(db));
-    if (message_id)
-        *message_id = mid;
-
-    if (ad && ad->max_chars > 0 && strlen(body) > ad->max_chars) {
-        char *parts[16];
-        int np = adapter_split(body, ad->max_chars, parts, 16);
-        if (np <= 0)
-            goto out;
-        rc = 0;
-        for (int i = 0; i < np; i++) {
-            if (rc == 0)
-                rc = insert_row(app, mid, contact_id, route, address, parts[i], coding, now);
-            free(parts[i]);
-        }
-    } else {
-        rc = insert_row(app, mid, contact_id, route, address, body, coding, now);
-    }
-out:
-    free(rendered);
-    free(address);
-    return rc;
 }
 
 int outbox_dlr(hl_app *app, const char *channel, long long outbox_id, const char *provider_id,
@@ -1074,17 +875,6 @@ int outbox_dlr(hl_app *app, const char *channel, long long outbox_id, const char
         return -1;
     if (state == AD_DLR_FAILED)
         metrics_send_failed(app->metrics, channel);
-    publish_status(app, mid, status, state == AD_DLR_FAILED ? message : NULL);
+    outbox_publish_status(app, mid, status, state == AD_DLR_FAILED ? message : NULL);
     return 0;
-}
-
-long long outbox_depth(hl_app *app)
-{
-    sqlite3_stmt *st = store_stmt(app->db, "SELECT count(*) FROM outbox WHERE status = 'pending'");
-    long long n = -1;
-    if (st && sqlite3_step(st) == SQLITE_ROW)
-        n = sqlite3_column_int64(st, 0);
-    if (st)
-        sqlite3_reset(st);
-    return n;
 }
