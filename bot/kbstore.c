@@ -106,13 +106,7 @@ int kbstore_import(store *s, const kb_corpus *c, char *err, size_t errlen)
 
 long long kbstore_count(store *s)
 {
-    sqlite3_stmt *st = store_stmt(s, "SELECT count(*) FROM entries");
-    long long n = -1;
-    if (st && sqlite3_step(st) == SQLITE_ROW)
-        n = sqlite3_column_int64(st, 0);
-    if (st)
-        sqlite3_reset(st);
-    return n;
+    return store_scalar(s, "SELECT count(*) FROM entries");
 }
 
 static int cmp_entry_id(const void *a, const void *b)

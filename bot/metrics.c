@@ -129,12 +129,7 @@ static void handle_metrics(struct evhttp_request *req, hl_app *app, const char *
 static void handle_healthz(struct evhttp_request *req, hl_app *app, const char *tail)
 {
     (void)tail;
-    int db_ok = 0;
-    sqlite3_stmt *st = store_stmt(app->db, "SELECT count(*) FROM settings");
-    if (st && sqlite3_step(st) == SQLITE_ROW)
-        db_ok = 1;
-    if (st)
-        sqlite3_reset(st);
+    int db_ok = store_scalar(app->db, "SELECT count(*) FROM settings") >= 0;
     cJSON *j = cJSON_CreateObject();
     if (!j) {
         http_reply_error(req, 500, "out of memory");

@@ -207,11 +207,5 @@ out:
 
 long long outbox_depth(hl_app *app)
 {
-    sqlite3_stmt *st = store_stmt(app->db, "SELECT count(*) FROM outbox WHERE status = 'pending'");
-    long long n = -1;
-    if (st && sqlite3_step(st) == SQLITE_ROW)
-        n = sqlite3_column_int64(st, 0);
-    if (st)
-        sqlite3_reset(st);
-    return n;
+    return store_scalar(app->db, "SELECT count(*) FROM outbox WHERE status = 'pending'");
 }

@@ -400,6 +400,17 @@ int store_step_done(store *s, sqlite3_stmt *st)
     return 0;
 }
 
+long long store_scalar(store *s, const char *sql)
+{
+    sqlite3_stmt *st = store_stmt(s, sql);
+    long long n = -1;
+    if (st && sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    if (st)
+        sqlite3_reset(st);
+    return n;
+}
+
 void store_bind_text(sqlite3_stmt *st, int idx, const char *text)
 {
     if (text)

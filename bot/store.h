@@ -39,6 +39,9 @@ void store_rollback(store *s);
 /* Step a statement that returns no rows (or ignore them); 0 / -1, logged. */
 int store_step_done(store *s, sqlite3_stmt *st);
 
+/* The integer a one-value query returns (count(*) and the like); -1 on error. */
+long long store_scalar(store *s, const char *sql);
+
 /* Convenience binders: NULL text binds SQL NULL. */
 void store_bind_text(sqlite3_stmt *st, int idx, const char *text);
 
