@@ -631,6 +631,13 @@ int kb_match(const kb *k, const char *text, const kb_params *p, kb_result *out)
      * their forward index (kept for the explanation below); otherwise the
      * walk was complete. */
     pooled pool[POOL];
+    if (deferred)   /* the pooled entries' forward indexes, all at once */
+        for (size_t i = 0; i < ntop; i++) {
+            const char *a = (const char *)(k->fwd + k->fwd_off[top[i]]);
+            const char *z = (const char *)(k->fwd + k->fwd_off[top[i] + 1]);
+            for (; a < z; a += 64)
+                __builtin_prefetch(a);
+        }
     float pm[POOL][2 * KB_MAXTOKS];
     uint8_t pfield[POOL][2 * KB_MAXTOKS], pexact[POOL][2 * KB_MAXTOKS];
     for (size_t i = 0; i < ntop; i++) {
