@@ -120,6 +120,7 @@ void kb_thread_cleanup(void)
  * where an array over all of a large index's terms would miss on almost
  * every look-up. */
 #define QSET_MAX 2048      /* > 2 x the most terms a message can have (4 per syllable) */
+_Static_assert(QSET_MAX >= 8 * KB_MAXTOKS, "the message term set must stay at most half full");
 
 typedef struct qset {
     uint32_t key[QSET_MAX];   /* term + 1, 0 = empty */
