@@ -510,6 +510,32 @@ static int chain_targets(kb_lexicon *l)
     return rc;
 }
 
+/* Loads one object of "key": "value" strings (abbreviations, units) through
+ * add; errors name the member. */
+static int load_string_map(kb_lexicon *l, const cJSON *root, const char *name, const char *shape,
+                           int (*add)(kb_lexicon *, const char *, const char *, const char *,
+                                      char *, size_t),
+                           char *err, size_t errlen)
+{
+    const cJSON *obj = cJSON_GetObjectItemCaseSensitive(root, name);
+    if (obj && !cJSON_IsObject(obj)) {
+        snprintf(err, errlen, "lexicon: \"%s\" must be an object of %s", name, shape);
+        return -1;
+    }
+    const cJSON *it;
+    char where[160];
+    cJSON_ArrayForEach(it, obj) {
+        snprintf(where, sizeof where, "%s.\"%.100s\"", name, it->string);
+        if (!cJSON_IsString(it)) {
+            snprintf(err, errlen, "lexicon: %s: value must be a string", where);
+            return -1;
+        }
+        if (add(l, it->string, it->valuestring, where, err, errlen) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 kb_lexicon *kb_lexicon_from_json(const char *text, size_t len, char *err, size_t errlen)
 {
     char where[160];
@@ -536,34 +562,10 @@ kb_lexicon *kb_lexicon_from_json(const char *text, size_t len, char *err, size_t
         goto fail;
     }
     cJSON *it;
-    cJSON *abbr = cJSON_GetObjectItemCaseSensitive(root, "abbreviations");
-    if (abbr && !cJSON_IsObject(abbr)) {
-        snprintf(err, errlen, "lexicon: \"abbreviations\" must be an object of \"abbr\": \"expansion\"");
+    if (load_string_map(l, root, "abbreviations", "\"abbr\": \"expansion\"", add_rewrite, err,
+                        errlen) != 0 ||
+        load_string_map(l, root, "units", "\"unit\": \"word\"", add_unit, err, errlen) != 0)
         goto fail;
-    }
-    cJSON_ArrayForEach(it, abbr) {
-        snprintf(where, sizeof where, "abbreviations.\"%.100s\"", it->string);
-        if (!cJSON_IsString(it)) {
-            snprintf(err, errlen, "lexicon: %s: value must be a string", where);
-            goto fail;
-        }
-        if (add_rewrite(l, it->string, it->valuestring, where, err, errlen) < 0)
-            goto fail;
-    }
-    cJSON *units = cJSON_GetObjectItemCaseSensitive(root, "units");
-    if (units && !cJSON_IsObject(units)) {
-        snprintf(err, errlen, "lexicon: \"units\" must be an object of \"unit\": \"word\"");
-        goto fail;
-    }
-    cJSON_ArrayForEach(it, units) {
-        snprintf(where, sizeof where, "units.\"%.100s\"", it->string);
-        if (!cJSON_IsString(it)) {
-            snprintf(err, errlen, "lexicon: %s: value must be a string", where);
-            goto fail;
-        }
-        if (add_unit(l, it->string, it->valuestring, where, err, errlen) < 0)
-            goto fail;
-    }
     cJSON *syn = cJSON_GetObjectItemCaseSensitive(root, "synonyms");
     if (syn && !cJSON_IsArray(syn)) {
         snprintf(err, errlen, "lexicon: \"synonyms\" must be an array of arrays of strings");
