@@ -5,6 +5,7 @@
  * per reason, time to the first staff reply, and the words citizens used
  * that the knowledge base did not know. */
 #include "bot/api.h"
+#include "bot/events.h"
 #include "bot/auth.h"
 #include "bot/http.h"
 #include "bot/log.h"
@@ -576,6 +577,7 @@ static void update_user(struct evhttp_request *req, hl_app *app, const auth_user
     }
     log_info("user_updated", "user=%s role=%s disabled=%d password=%d by=%s", name, role, disabled,
              jpw != NULL, admin->username);
+    events_prune(app->events);
     cJSON_Delete(body);
     api_reply(req, 200, api_wrap("user", user_json(app, id)));
     return;

@@ -221,6 +221,7 @@ static void h_logout(struct evhttp_request *req, hl_app *app, const char *tail)
     if (auth_require(req, app, 0, &u) != 0)
         return;
     auth_logout(app, req);
+    events_prune(app->events);
     auth_set_cookie(app, req, NULL);
     log_info("logout", "user=%s", u.username);
     api_reply(req, 200, cJSON_CreateObject());

@@ -133,6 +133,8 @@ static void send_text(struct sse_stream *s, const char *text, size_t len)
     evbuffer_free(buf);
 }
 
+/* Sends text to every stream whose session is still alive and ends the
+ * others; with text NULL it only ends the others (after a logout). */
 static void broadcast(struct events_hub *h, const char *text, size_t len)
 {
     struct sse_stream *s = h->streams, *next;
@@ -143,8 +145,15 @@ static void broadcast(struct events_hub *h, const char *text, size_t len)
             end_stream(s);
             continue;
         }
-        send_text(s, text, len);
+        if (text)
+            send_text(s, text, len);
     }
+}
+
+void events_prune(struct events_hub *h)
+{
+    if (h)
+        broadcast(h, NULL, 0);
 }
 
 static void on_ping(evutil_socket_t fd, short what, void *arg)

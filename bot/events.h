@@ -36,6 +36,10 @@ void events_attach(struct events_hub *h, struct evhttp_request *req, const char 
  * then "{}" is sent).  Safe to call with app->events == NULL. */
 void events_publish(hl_app *app, const char *event, cJSON *data);
 
+/* Ends at once the streams whose session has ended (logout, a disabled
+ * user); otherwise that happens at the next event or ping. */
+void events_prune(struct events_hub *h);
+
 /* Number of open streams (tests, metrics). */
 int events_count(const struct events_hub *h);
 
