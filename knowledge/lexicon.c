@@ -380,6 +380,21 @@ static int phrase_toks(const kb_lexicon *l, const char *s, int canon, kb_toks *o
     return 0;
 }
 
+/* A new rule whose rewrite is the tokens t (appended to the targets);
+ * -1 when out of memory. */
+static int new_target_rule(kb_lexicon *l, const kb_toks *t, uint32_t *id)
+{
+    if (new_rule(l, id) < 0)
+        return -1;
+    l->rules[*id].off = (uint32_t)l->targets.n;
+    l->rules[*id].n = (uint32_t)t->n;
+    l->rules[*id].weight = 1.0f;
+    for (size_t i = 0; i < t->n; i++)
+        if (kb_toks_push(&l->targets, &t->v[i]) < 0)
+            return -1;
+    return 0;
+}
+
 /* Adds the rule "from -> to" to the rewrite table. */
 static int add_rewrite(kb_lexicon *l, const char *from, const char *to, const char *where, char *err, size_t errlen)
 {
@@ -388,14 +403,8 @@ static int add_rewrite(kb_lexicon *l, const char *from, const char *to, const ch
     uint32_t id;
     if (phrase_toks(l, from, 0, &f, err, errlen, where) < 0 || phrase_toks(l, to, 0, &t, err, errlen, where) < 0)
         goto out;
-    if (new_rule(l, &id) < 0)
+    if (new_target_rule(l, &t, &id) < 0)
         goto oom;
-    l->rules[id].off = (uint32_t)l->targets.n;
-    l->rules[id].n = (uint32_t)t.n;
-    l->rules[id].weight = 1.0f;
-    for (size_t i = 0; i < t.n; i++)
-        if (kb_toks_push(&l->targets, &t.v[i]) < 0)
-            goto oom;
     if (table_put(l, &l->rewrite, f.v, f.n, id) < 0)
         goto oom;
     rc = 0;
@@ -423,14 +432,8 @@ static int add_unit(kb_lexicon *l, const char *unit, const char *word, const cha
         snprintf(err, errlen, "lexicon: %s: a unit is one word", where);
         goto out;
     }
-    if (new_rule(l, &id) < 0)
+    if (new_target_rule(l, &t, &id) < 0)
         goto oom;
-    l->rules[id].off = (uint32_t)l->targets.n;
-    l->rules[id].n = (uint32_t)t.n;
-    l->rules[id].weight = 1.0f;
-    for (size_t i = 0; i < t.n; i++)
-        if (kb_toks_push(&l->targets, &t.v[i]) < 0)
-            goto oom;
     if (kb_map_put(&l->units, f.v[0].fold, strlen(f.v[0].fold), id) < 0)
         goto oom;
     rc = 0;
