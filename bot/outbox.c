@@ -1,7 +1,9 @@
 /* outbox.c - every reply is a row first, then an HTTP request.
  *
- * libcurl's multi interface is driven by the libevent loop (socket and timer
- * callbacks), so no send ever blocks the loop.  A row is 'pending' until the
+ * The loop thread reads the due rows, builds each request and records each
+ * outcome; the HTTP itself runs on the sender's thread (sender.c, libcurl's
+ * multi interface on its own libevent loop), so no send ever blocks or slows
+ * the loop.  A row is 'pending' until the
  * provider has answered; the answer is classified by the channel's adapter:
  * sent, retried later with exponential backoff and jitter, or failed for good
  * with the provider's code and message (shown to staff).  Rows left pending by
@@ -17,6 +19,7 @@
 #include "bot/log.h"
 #include "bot/metrics.h"
 #include "bot/outbox_rows.h"
+#include "bot/sender.h"
 
 #include <curl/curl.h>
 #include <event2/event.h>
@@ -44,14 +47,9 @@ struct job {
     char channel[16];
 };
 
-struct sock_ctx {
-    struct event *ev;
-};
-
 struct outbox {
     hl_app *app;
-    CURLM *multi;
-    struct event *curl_timer;   /* libcurl's timeout */
+    struct sender *sender;      /* the HTTP thread */
     struct event *scan_timer;   /* next due row */
     long long *in_flight;       /* outbox ids being sent */
     size_t n_in_flight, cap_in_flight;
@@ -74,70 +72,7 @@ struct outbox {
     struct event *unrecorded_ev;
 };
 
-/* ---- libcurl <-> libevent glue ------------------------------------------- */
-
-static void check_done(struct outbox *o);
-
-static void on_socket_event(evutil_socket_t fd, short what, void *arg)
-{
-    struct outbox *o = arg;
-    int action = (what & EV_READ ? CURL_CSELECT_IN : 0) | (what & EV_WRITE ? CURL_CSELECT_OUT : 0);
-    int running;
-    curl_multi_socket_action(o->multi, fd, action, &running);
-    check_done(o);
-}
-
-static int socket_cb(CURL *e, curl_socket_t s, int what, void *userp, void *socketp)
-{
-    (void)e;
-    struct outbox *o = userp;
-    struct sock_ctx *ctx = socketp;
-    if (what == CURL_POLL_REMOVE) {
-        if (ctx) {
-            event_free(ctx->ev);
-            free(ctx);
-            curl_multi_assign(o->multi, s, NULL);
-        }
-        return 0;
-    }
-    short kind = EV_PERSIST | (what & CURL_POLL_IN ? EV_READ : 0) | (what & CURL_POLL_OUT ? EV_WRITE : 0);
-    if (!ctx) {
-        ctx = calloc(1, sizeof *ctx);
-        if (!ctx)
-            return -1;
-        curl_multi_assign(o->multi, s, ctx);
-    } else {
-        event_free(ctx->ev);
-    }
-    ctx->ev = event_new(o->app->base, s, kind, on_socket_event, o);
-    if (!ctx->ev)
-        return -1;
-    event_add(ctx->ev, NULL);
-    return 0;
-}
-
-static void on_curl_timeout(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    struct outbox *o = arg;
-    int running;
-    curl_multi_socket_action(o->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-    check_done(o);
-}
-
-static int timer_cb(CURLM *m, long timeout_ms, void *userp)
-{
-    (void)m;
-    struct outbox *o = userp;
-    if (timeout_ms < 0) {
-        evtimer_del(o->curl_timer);
-        return 0;
-    }
-    struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
-    evtimer_add(o->curl_timer, &tv);
-    return 0;
-}
+static void on_finished(void *arg, CURL *easy, CURLcode result);
 
 static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
@@ -355,7 +290,9 @@ static int start_request(struct outbox *o, struct job *j)
     } else {
         curl_easy_setopt(j->easy, CURLOPT_HTTPGET, 1L);
     }
-    if (curl_multi_add_handle(o->multi, j->easy) != CURLM_OK)
+    /* From here until on_finished the handle and the job's response buffer
+     * belong to the sender's thread. */
+    if (sender_submit(o->sender, j->easy) != 0)
         return -1;
     j->next = o->jobs;
     if (o->jobs)
@@ -559,37 +496,30 @@ static void on_unrecorded(evutil_socket_t fd, short what, void *arg)
         event_active(o->done_ev, 0, 0);
 }
 
-static void check_done(struct outbox *o)
+/* A transfer is back from the sender's thread (on the loop thread). */
+static void on_finished(void *arg, CURL *easy, CURLcode result)
 {
-    CURLMsg *msg;
-    int left;
-    int any = 0;
-    while ((msg = curl_multi_info_read(o->multi, &left))) {
-        if (msg->msg != CURLMSG_DONE)
-            continue;
-        struct job *j = NULL;
-        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&j);
-        long status = 0;
-        curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &status);
-        int transport_error = msg->data.result != CURLE_OK;
-        curl_multi_remove_handle(o->multi, msg->easy_handle);
-        job_unlink(o, j);
-        if (j->is_refresh) {
-            /* Not batched: the new single-use refresh token is committed
-             * on its own, before anything uses it. */
-            finish_refresh(o, j, status, transport_error);
-            job_free(j);
-            any = 1;
-            continue;
-        }
-        j->http_status = status;
-        j->transport_error = transport_error;
-        j->next = o->done;
-        o->done = j;
-        event_active(o->done_ev, 0, 0);
+    struct outbox *o = arg;
+    struct job *j = NULL;
+    curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&j);
+    long status = 0;
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+    int transport_error = result != CURLE_OK;
+    job_unlink(o, j);
+    if (j->is_refresh) {
+        /* Not batched: the new single-use refresh token is committed on its
+         * own, before anything uses it. */
+        finish_refresh(o, j, status, transport_error);
+        job_free(j);
+        if (!o->app->stopping)
+            schedule_scan(o, 0);
+        return;
     }
-    if (any && !o->app->stopping)
-        schedule_scan(o, 0);
+    j->http_status = status;
+    j->transport_error = transport_error;
+    j->next = o->done;
+    o->done = j;
+    event_active(o->done_ev, 0, 0);
 }
 
 /* Delivers locally what has no provider (the web chat: the page fetches it). */
@@ -692,12 +622,9 @@ static void scan(struct outbox *o)
             job_free(j);
             goto next;
         }
-        if (start_request(o, j) != 0 || in_flight_add(o, r->id) != 0) {
+        if (in_flight_add(o, r->id) != 0 || start_request(o, j) != 0) {
             log_error("outbox_start", "outbox=%lld", r->id);
-            if (j->easy) {
-                curl_multi_remove_handle(o->multi, j->easy);
-                job_unlink(o, j);
-            }
+            in_flight_remove(o, r->id);
             job_free(j);
             schedule_scan(o, 1000);
             goto next;
@@ -761,22 +688,16 @@ struct outbox *outbox_new(hl_app *app)
     if (!o)
         return NULL;
     o->app = app;
-    o->multi = curl_multi_init();
-    o->curl_timer = evtimer_new(app->base, on_curl_timeout, o);
+    o->sender = sender_new(app->base, (long)app->cfg.outbox_concurrency, on_finished, o);
     o->scan_timer = evtimer_new(app->base, on_scan, o);
     o->done_ev = event_new(app->base, -1, 0, on_done, o);
     if (o->done_ev)
         event_priority_set(o->done_ev, 2);
     o->unrecorded_ev = evtimer_new(app->base, on_unrecorded, o);
-    if (!o->multi || !o->curl_timer || !o->scan_timer || !o->done_ev || !o->unrecorded_ev) {
+    if (!o->sender || !o->scan_timer || !o->done_ev || !o->unrecorded_ev) {
         outbox_free(o);
         return NULL;
     }
-    curl_multi_setopt(o->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
-    curl_multi_setopt(o->multi, CURLMOPT_SOCKETDATA, o);
-    curl_multi_setopt(o->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
-    curl_multi_setopt(o->multi, CURLMOPT_TIMERDATA, o);
-    curl_multi_setopt(o->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)app->cfg.outbox_concurrency);
     outbox_token_seed(app);
     schedule_scan(o, 0);
     return o;
@@ -786,14 +707,13 @@ void outbox_free(struct outbox *o)
 {
     if (!o)
         return;
-    if (o->multi) {
-        while (o->jobs) {
-            struct job *j = o->jobs;
-            job_unlink(o, j);
-            curl_multi_remove_handle(o->multi, j->easy);
-            job_free(j);
-        }
-        curl_multi_cleanup(o->multi);
+    /* First the thread, which detaches the transfers still running; then
+     * their jobs. */
+    sender_free(o->sender);
+    while (o->jobs) {
+        struct job *j = o->jobs;
+        job_unlink(o, j);
+        job_free(j);
     }
     while (o->done) {
         struct job *j = o->done;
@@ -809,8 +729,6 @@ void outbox_free(struct outbox *o)
         event_free(o->unrecorded_ev);
     if (o->done_ev)
         event_free(o->done_ev);
-    if (o->curl_timer)
-        event_free(o->curl_timer);
     if (o->scan_timer)
         event_free(o->scan_timer);
     for (size_t i = 0; i < o->n_idle; i++)

@@ -141,7 +141,7 @@ def run(path, conns, tmp, tag):
         "database_synchronous": os.environ.get("BENCH_SYNC", "FULL"),
         "limits": {"auto_replies": 1000},
         "http": {"max_connections": 4096},
-        "outbox": {"concurrency": 64},
+        "outbox": {"concurrency": int(os.environ.get("BENCH_OUTBOX", "256"))},
         "channels": {
             "zalo": {"app_id": APP_ID, "oa_secret": OA_SECRET, "app_secret": "bench-app-secret",
                      "refresh_token": "bench-refresh-0", "api_base": base, "oauth_base": base},

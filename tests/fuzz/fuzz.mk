@@ -4,7 +4,7 @@
 FCC     ?= $(shell command -v clang-14 || command -v clang)
 SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FCFLAGS := -std=c11 -g -O1 -D_GNU_SOURCE -I. -MMD -MP $(SAN) -DFUZZ_ROOT='"$(CURDIR)"'
-LDLIBS  := -levent -lcurl -lcjson -lsqlite3 -lutf8proc -lcrypto -lm
+LDLIBS  := -levent -lcurl -lcjson -lsqlite3 -lutf8proc -lcrypto -lm -lpthread
 
 LIB_SRC := $(filter-out bot/main.c,$(wildcard bot/*.c adapters/*.c knowledge/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=build/fuzz/obj/%.o)

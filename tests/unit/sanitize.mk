@@ -4,7 +4,7 @@
 SCC     ?= cc
 SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 SCFLAGS := -std=c11 -g -O1 -Wall -Wextra -D_GNU_SOURCE -I. -MMD -MP $(SAN)
-LDLIBS  := -levent -lcurl -lcjson -lsqlite3 -lutf8proc -lcrypto -lm
+LDLIBS  := -levent -lcurl -lcjson -lsqlite3 -lutf8proc -lcrypto -lm -lpthread
 
 LIB_SRC := $(filter-out bot/main.c,$(wildcard bot/*.c adapters/*.c knowledge/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=build/asan/obj/%.o)
