@@ -179,7 +179,7 @@ static void handle_send(struct evhttp_request *req, hl_app *app, const char *tai
     w->req = req;
     w->app = app;
     http_request_begin(app->server);
-    int rc = pipeline_submit(app, "web", &ev, 1, on_processed, w);
+    int rc = pipeline_submit(app, "web", &ev, on_processed, w);
     cJSON_Delete(body);
     if (rc != 0) {
         http_request_end(app->server);

@@ -142,7 +142,7 @@ static void handle_inbound(struct evhttp_request *req, hl_app *app, const char *
         log_info("inbound", "channel=%s from=%s kind=%d", ad->name,
                  log_mask(ev->address, masked, sizeof masked), (int)ev->kind);
         p->waiting++;
-        if (pipeline_submit(app, ad->name, ev, 0, on_stored, p) != 0) {
+        if (pipeline_submit(app, ad->name, ev, on_stored, p) != 0) {
             p->waiting--;
             p->failed = 1;
         }
