@@ -578,6 +578,9 @@ static void scan(struct outbox *o)
     sqlite3_reset(st);
 
     batch_begin(o);   /* failures and local deliveries: one commit */
+    /* The token is read once per channel per scan, not once per row. */
+    struct outbox_token tok = {0};
+    const adapter *tok_ad = NULL;
     for (size_t i = 0; i < n && room > 0; i++) {
         struct row *r = &rows[i];
         const adapter *ad = adapter_by_name(r->channel);
@@ -591,9 +594,11 @@ static void scan(struct outbox *o)
             outbox_publish_status(app, r->message_id, "failed", "channel not configured");
             goto next;
         }
-        struct outbox_token tok = {0};
         if (ad->build_refresh) {
-            outbox_token_load(app, ad->name, &tok);
+            if (tok_ad != ad) {
+                outbox_token_load(app, ad->name, &tok);
+                tok_ad = ad;
+            }
             if (!tok.access[0] || tok.expires_at - TOKEN_EARLY_MS < now) {
                 start_refresh(o, ad);
                 /* The row waits for the token; the scan after the refresh
@@ -613,7 +618,7 @@ static void scan(struct outbox *o)
         j->attempts = r->attempts;
         snprintf(j->channel, sizeof j->channel, "%s", r->channel);
         adapter_out out = {.outbox_id = r->id, .address = r->address, .text = r->text,
-                           .coding = r->coding, .access_token = tok.access,
+                           .coding = r->coding, .access_token = ad->build_refresh ? tok.access : "",
                            .public_url = app->cfg.public_url ? app->cfg.public_url : ""};
         char err[160] = "";
         if (ad->build_send(&app->cfg, &out, &j->req, err, sizeof err) != 0) {
