@@ -214,6 +214,13 @@ static char *gsm_fold(const char *s)
         return NULL;
     size_t o = 0;
     for (size_t i = 0; i < len;) {
+        /* Every fold starts with one of these three bytes; after unaccenting
+         * nearly every byte is plain ASCII and is copied at once. */
+        unsigned char c = (unsigned char)s[i];
+        if (c != 0xE2 && c != 0xC2 && c != '\t') {
+            out[o++] = s[i++];
+            continue;
+        }
         size_t k, nf = sizeof gsm_folds / sizeof gsm_folds[0];
         for (k = 0; k < nf; k++) {
             size_t fl = strlen(gsm_folds[k].from);
