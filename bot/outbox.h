@@ -1,5 +1,5 @@
-/* outbox.h - durable replies: a row first, then sent by libcurl (multi
- * interface on the libevent loop), retried with backoff, recorded. */
+/* outbox.h - durable replies: a row first, then sent by libcurl (on the
+ * sender's thread, sender.h), retried with backoff, recorded. */
 #ifndef HOTLINE_OUTBOX_H
 #define HOTLINE_OUTBOX_H
 

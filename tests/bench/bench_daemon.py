@@ -17,9 +17,10 @@ daemon's peak RSS (VmHWM).  A Markdown table ends the output.
 
 Nothing here asserts speed: it measures.  Environment: BENCH_SECONDS,
 BENCH_CONNS, BENCH_PATHS (default "zalo kannel healthz paced"), BENCH_RATE,
-BENCH_THREADS (wrk threads, default 1: the daemon is single-threaded and the
-machine small), BENCH_SYNC (database_synchronous, default FULL: every
-acknowledged message is on disk), BENCH_LOG_LEVEL (default warn).
+BENCH_THREADS (wrk threads, default 1: the machine is small and the daemon's
+loop is one thread), BENCH_SYNC (database_synchronous, default FULL: every
+acknowledged message is on disk), BENCH_OUTBOX (outbox.concurrency, default
+256: replies in flight to the sink), BENCH_LOG_LEVEL (default warn).
 """
 import hashlib
 import json
