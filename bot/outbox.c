@@ -188,7 +188,7 @@ static int mark(hl_app *app, long long id, long long message_id, const char *sta
     }
     /* In a batch, a savepoint keeps one row's failure from undoing the
      * others' outcomes. */
-    if (batched ? store_exec(db, "SAVEPOINT mark") != 0 : store_begin(db) != 0)
+    if (batched ? store_run(db, "SAVEPOINT mark") != 0 : store_begin(db) != 0)
         return -1;
     sqlite3_stmt *st = store_stmt(
         /* A delivery report may beat the provider's HTTP answer: 'sent'
@@ -225,14 +225,14 @@ static int mark(hl_app *app, long long id, long long message_id, const char *sta
     sqlite3_bind_int64(st, 4, now);
     if (store_step_done(db, st) != 0)
         goto fail;
-    if (store_exec(db, batched ? "RELEASE mark" : "COMMIT") != 0)
+    if (store_run(db, batched ? "RELEASE mark" : "COMMIT") != 0)
         goto fail;
     return 0;
 fail:
     if (batched) {
         o->batch_failed = 1;
-        store_exec(db, "ROLLBACK TO mark");
-        store_exec(db, "RELEASE mark");
+        store_run(db, "ROLLBACK TO mark");
+        store_run(db, "RELEASE mark");
     } else {
         store_rollback(db);
     }

@@ -506,14 +506,14 @@ static int decide_item(hl_app *app, const struct item *it)
                         .channel = it->channel, .text = it->text,
                         .kind = it->kind == AD_MEDIA && it->media_type[0] ? it->media_type
                                                                           : kind_name(it->kind)};
-    if (store_exec(app->db, "SAVEPOINT decide") != 0)
+    if (store_run(app->db, "SAVEPOINT decide") != 0)
         return -1;
-    if (decide(app, &m) == 0 && store_exec(app->db, "RELEASE decide") == 0)
+    if (decide(app, &m) == 0 && store_run(app->db, "RELEASE decide") == 0)
         return 0;
     log_error("decide_failed", "message=%lld error=\"%s\"", it->message_id,
               sqlite3_errmsg(store_db(app->db)));
-    store_exec(app->db, "ROLLBACK TO decide");
-    store_exec(app->db, "RELEASE decide");
+    store_run(app->db, "ROLLBACK TO decide");
+    store_run(app->db, "RELEASE decide");
     return -1;
 }
 

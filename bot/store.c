@@ -218,16 +218,17 @@ static int mkdir_parents(const char *path)
 
 sqlite3 *store_db(store *s) { return s->db; }
 
+/* sqlite3_exec compiles its SQL every time: for the BEGIN, COMMIT and the
+ * savepoints around each decision and each send outcome, that was a visible
+ * cost under load, so they run from the statement cache. */
+int store_run(store *s, const char *sql)
+{
+    sqlite3_stmt *st = store_stmt(s, sql);
+    return st ? store_step_done(s, st) : -1;
+}
+
 int store_exec(store *s, const char *sql)
 {
-    /* A single statement (BEGIN, COMMIT, SAVEPOINT ...) runs from the
-     * statement cache: sqlite3_exec compiles it every time, and the
-     * savepoints around each decision and each send outcome made that a
-     * visible cost under load.  Scripts (migrations) go through sqlite3_exec. */
-    if (!strchr(sql, ';')) {
-        sqlite3_stmt *st = store_stmt(s, sql);
-        return st ? store_step_done(s, st) : -1;
-    }
     char *msg = NULL;
     if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
         log_error("db_exec", "error=\"%s\"", msg ? msg : sqlite3_errmsg(s->db));
@@ -237,8 +238,8 @@ int store_exec(store *s, const char *sql)
     return 0;
 }
 
-int store_begin(store *s) { return store_exec(s, "BEGIN IMMEDIATE"); }
-int store_commit(store *s) { return store_exec(s, "COMMIT"); }
+int store_begin(store *s) { return store_run(s, "BEGIN IMMEDIATE"); }
+int store_commit(store *s) { return store_run(s, "COMMIT"); }
 
 void store_rollback(store *s)
 {

@@ -31,7 +31,12 @@ int store_migrate(store *s, int target, char *err, size_t errlen);
  * cleared.  NULL (logged) if it does not prepare.  Do not finalize it. */
 sqlite3_stmt *store_stmt(store *s, const char *sql);
 
-int store_exec(store *s, const char *sql);      /* 0 / -1, logged */
+/* Runs SQL text, which may hold several statements, compiled each time.
+ * 0 / -1, logged. */
+int store_exec(store *s, const char *sql);
+/* Runs one statement that the code spells as a literal (BEGIN, COMMIT,
+ * SAVEPOINT x ...) from the statement cache.  0 / -1, logged. */
+int store_run(store *s, const char *sql);
 int store_begin(store *s);                      /* BEGIN IMMEDIATE */
 int store_commit(store *s);
 void store_rollback(store *s);
