@@ -78,6 +78,33 @@ try:
     T.check("metrics count escalations per reason",
             'hotline_escalated_total{reason="rate_limited"} 2' in r.body.decode() and
             'hotline_escalated_total{reason="asked_for_human"} 1' in r.body.decode(), r.body[-800:])
+
+    # A decision that fails (here a trigger refuses the reply's outbox row)
+    # leaves the message stored, acknowledged and 'received'; the recovery
+    # timer decides it once the database takes it again, and it is answered
+    # once.
+    answer = E[5]["answer"]
+    last_contact = int(d.query("SELECT max(id) AS n FROM contacts")[0]["n"])
+    c = d.db()
+    c.execute(f"CREATE TRIGGER refuse_reply BEFORE INSERT ON outbox WHEN NEW.contact_id > {last_contact} "
+              "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END")
+    c.commit()
+    c.close()
+    d3 = Daemon(workdir=d.tmp, port=d.port)
+    d3.cookies = {}
+    st, msgs = send(E[5]["question"], d3)
+    row = d.query("SELECT id, status FROM messages WHERE direction = 'in' ORDER BY id DESC LIMIT 1")[0]
+    T.check("a message whose decision fails is still stored and acknowledged",
+            st == 200 and msgs == [] and row["status"] == "received", (st, msgs, row))
+    c = d.db()
+    c.execute("DROP TRIGGER refuse_reply")
+    c.commit()
+    c.close()
+    ok = d.wait_for(lambda: d.query("SELECT status FROM messages WHERE id = ?", row["id"])[0]["status"]
+                    == "processed", timeout=20)
+    replies = d.query("SELECT text FROM messages WHERE in_reply_to = ?", row["id"])
+    T.check("the recovery timer decides it once the database takes it, and it is answered once",
+            ok and [m["text"] for m in replies] == [answer], (ok, replies, d.tail(600)))
 finally:
     d.cleanup()
 T.done()
