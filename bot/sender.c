@@ -33,10 +33,14 @@ struct sock_ctx {
     struct event *ev;
 };
 
+struct tqueue {
+    struct transfer *head, **tail;
+};
+
 struct sender {
     pthread_mutex_t mu;
-    struct transfer *to_send, **to_send_tail;
-    struct transfer *finished, **finished_tail;
+    struct tqueue to_send;          /* loop thread -> sending thread */
+    struct tqueue finished;         /* and back */
     int stop;
     int started;
     pthread_t thread;
@@ -70,12 +74,40 @@ static void drain(int fd)
         ;
 }
 
+/* Appends t to q, and wakes q's reader (fd) if q was empty: a reader woken
+ * takes everything there is. */
+static void push(struct sender *s, struct tqueue *q, struct transfer *t, int fd)
+{
+    t->next = NULL;
+    pthread_mutex_lock(&s->mu);
+    int wake = q->head == NULL;
+    *q->tail = t;
+    q->tail = &t->next;
+    pthread_mutex_unlock(&s->mu);
+    if (wake)
+        poke(fd);
+}
+
+/* Takes all of q after its wake-up; *stop tells whether to stop. */
+static struct transfer *take(struct sender *s, struct tqueue *q, int fd, int *stop)
+{
+    drain(fd);
+    pthread_mutex_lock(&s->mu);
+    struct transfer *list = q->head;
+    q->head = NULL;
+    q->tail = &q->head;
+    if (stop)
+        *stop = s->stop;
+    pthread_mutex_unlock(&s->mu);
+    return list;
+}
+
 /* ---- the thread: libcurl's multi interface on its own loop --------------- */
 
 static void check_done(struct sender *s)
 {
     CURLMsg *msg;
-    int left, wake = 0;
+    int left;
     while ((msg = curl_multi_info_read(s->multi, &left))) {
         if (msg->msg != CURLMSG_DONE)
             continue;
@@ -96,16 +128,10 @@ static void check_done(struct sender *s)
             s->running = t->next;
         if (t->next)
             t->next->prev = t->prev;
-        t->next = t->prev = NULL;
+        t->prev = NULL;
         t->result = result;
-        pthread_mutex_lock(&s->mu);
-        wake |= s->finished == NULL;
-        *s->finished_tail = t;
-        s->finished_tail = &t->next;
-        pthread_mutex_unlock(&s->mu);
+        push(s, &s->finished, t, s->main_fd);
     }
-    if (wake)
-        poke(s->main_fd);
 }
 
 static void on_socket(evutil_socket_t fd, short what, void *arg)
@@ -174,13 +200,8 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
 {
     (void)what;
     struct sender *s = arg;
-    drain(fd);
-    pthread_mutex_lock(&s->mu);
-    struct transfer *list = s->to_send;
-    s->to_send = NULL;
-    s->to_send_tail = &s->to_send;
-    int stop = s->stop;
-    pthread_mutex_unlock(&s->mu);
+    int stop;
+    struct transfer *list = take(s, &s->to_send, fd, &stop);
     for (struct transfer *t = list, *next; t; t = next) {
         next = t->next;
         t->next = s->running;
@@ -195,15 +216,8 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
             s->running = t->next;
             if (s->running)
                 s->running->prev = NULL;
-            t->next = NULL;
             t->result = CURLE_FAILED_INIT;
-            pthread_mutex_lock(&s->mu);
-            int wake = s->finished == NULL;
-            *s->finished_tail = t;
-            s->finished_tail = &t->next;
-            pthread_mutex_unlock(&s->mu);
-            if (wake)
-                poke(s->main_fd);
+            push(s, &s->finished, t, s->main_fd);
         }
     }
     if (stop)
@@ -223,12 +237,7 @@ static void on_finished(evutil_socket_t fd, short what, void *arg)
 {
     (void)what;
     struct sender *s = arg;
-    drain(fd);
-    pthread_mutex_lock(&s->mu);
-    struct transfer *list = s->finished;
-    s->finished = NULL;
-    s->finished_tail = &s->finished;
-    pthread_mutex_unlock(&s->mu);
+    struct transfer *list = take(s, &s->finished, fd, NULL);
     for (struct transfer *t = list, *next; t; t = next) {
         next = t->next;
         s->done(s->arg, t->easy, t->result);
@@ -242,13 +251,7 @@ int sender_submit(struct sender *s, CURL *easy)
     if (!t)
         return -1;
     t->easy = easy;
-    pthread_mutex_lock(&s->mu);
-    int wake = s->to_send == NULL;
-    *s->to_send_tail = t;
-    s->to_send_tail = &t->next;
-    pthread_mutex_unlock(&s->mu);
-    if (wake)
-        poke(s->thread_fd);
+    push(s, &s->to_send, t, s->thread_fd);
     return 0;
 }
 
@@ -277,8 +280,8 @@ void sender_free(struct sender *s)
     for (struct transfer *t = s->running; t; t = t->next)
         curl_multi_remove_handle(s->multi, t->easy);
     free_list(s->running);
-    free_list(s->to_send);
-    free_list(s->finished);
+    free_list(s->to_send.head);
+    free_list(s->finished.head);
     if (s->multi)
         curl_multi_cleanup(s->multi);   /* after the handles: closes the sockets */
     if (s->wake_ev)
@@ -304,8 +307,8 @@ struct sender *sender_new(struct event_base *main_base, long max_per_host, sende
     if (!s)
         return NULL;
     pthread_mutex_init(&s->mu, NULL);
-    s->to_send_tail = &s->to_send;
-    s->finished_tail = &s->finished;
+    s->to_send.tail = &s->to_send.head;
+    s->finished.tail = &s->finished.head;
     s->done = done;
     s->arg = arg;
     s->thread_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
