@@ -353,6 +353,15 @@ static const char *suggest(const char *path, char *buf, size_t len)
     return found;
 }
 
+/* The commands that never talk to a provider (backup, user, import, export,
+ * ask, eval) run from an operator's shell, which usually lacks the
+ * service's secret environment (systemd's EnvironmentFile): for them an
+ * unset secret reads as empty instead of stopping the command.  Other keys
+ * (the database path above all) stay strict. */
+static int unset_secrets_ok;
+
+void config_allow_unset_secrets(int on) { unset_secrets_ok = on; }
+
 /* "$NAME" with NAME = [A-Za-z_][A-Za-z0-9_]* */
 static int is_env_ref(const char *s)
 {
@@ -395,6 +404,8 @@ static int set_string(hl_config *cfg, const conf_opt *o, const cJSON *item, conf
     if (from_env) {
         const char *name = v + 1;
         v = getenv(name);
+        if (!v && secret && unset_secrets_ok)
+            v = "";
         if (!v)
             return conf_fail(e, o->path, "environment variable %s is not set", name);
     } else if (secret && *v) {
@@ -660,6 +671,7 @@ void config_describe(FILE *out)
             fputs(" Secret: use `\"$ENV_VAR\"`.", out);
         fputs(" |\n", out);
     }
-    fputs("\nAny string value written `\"$NAME\"` is read from the environment variable NAME "
-          "(an unset variable is an error).\n", out);
+    fputs("\nAny string value written `\"$NAME\"` is read from the environment variable NAME. An unset variable is\n"
+          "an error, except that a secret reads as empty in the commands that send nothing (`backup`, `user`,\n"
+          "`import`, `export`, `ask`, `eval`), which an operator runs without the service's environment.\n", out);
 }

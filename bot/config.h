@@ -97,4 +97,8 @@ void config_free(hl_config *cfg);
 /* Writes a Markdown table of every key, type and default (README). */
 void config_describe(FILE *out);
 
+/* For commands that send nothing: a secret key given as "$NAME" with NAME
+ * unset reads as "" instead of being an error. */
+void config_allow_unset_secrets(int on);
+
 #endif

@@ -379,6 +379,10 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     int sub_argc = argc - 1;
     char **sub_argv = argv + 1;
+    static const char *const offline[] = {"import", "export", "ask", "eval", "user", "backup"};
+    for (size_t i = 0; i < sizeof offline / sizeof offline[0]; i++)
+        if (strcmp(cmd, offline[i]) == 0)
+            config_allow_unset_secrets(1);
     if (strcmp(cmd, "serve") == 0)
         return cmd_serve(sub_argc, sub_argv);
     if (strcmp(cmd, "check-config") == 0)

@@ -201,6 +201,22 @@ try:
     backup = os.path.join(d.tmp, "backup.db")
     p = d.cli("backup", backup)
     T.check("hotline backup writes a usable copy", p.returncode == 0 and os.path.getsize(backup) > 0, p.stderr)
+
+    # An operator's shell lacks the service's secret environment: commands that
+    # send nothing still run, check-config (and serve) still refuse.
+    cfg = json.load(open(d.config_path))
+    cfg.setdefault("channels", {}).setdefault("zalo", {})["oa_secret"] = "$HOTLINE_TEST_UNSET_SECRET"
+    shell_cfg = os.path.join(d.tmp, "shell.json")
+    json.dump(cfg, open(shell_cfg, "w"))
+    env = {k: v for k, v in os.environ.items() if k != "HOTLINE_TEST_UNSET_SECRET"}
+    backup2 = os.path.join(d.tmp, "backup2.db")
+    p = subprocess.run([HOTLINE, "backup", backup2, "--config", shell_cfg], capture_output=True, text=True,
+                       cwd=ROOT, env=env)
+    T.check("backup runs with a secret's environment variable unset",
+            p.returncode == 0 and os.path.getsize(backup2) > 0, p.stderr)
+    p = subprocess.run([HOTLINE, "check-config", shell_cfg], capture_output=True, text=True, cwd=ROOT, env=env)
+    T.check("check-config still names the unset variable",
+            p.returncode == 1 and "HOTLINE_TEST_UNSET_SECRET" in p.stderr, p.stderr)
 finally:
     d.cleanup()
 T.done()

@@ -534,6 +534,25 @@ static void test_describe(void **state)
     free(doc);
 }
 
+/* An unset secret stops the daemon, and reads as empty only where the
+ * command allows it (backup, user ...); other keys stay strict there too. */
+static void test_unset_secrets(void **state)
+{
+    (void)state;
+    unsetenv("HOTLINE_UNIT_UNSET");
+    const char *secret = "{\"channels\": {\"zalo\": {\"oa_secret\": \"$HOTLINE_UNIT_UNSET\"}}}";
+    const char *path = "{\"database\": \"$HOTLINE_UNIT_UNSET\"}";
+    expect_error(secret, "channels.zalo.oa_secret", "HOTLINE_UNIT_UNSET", NULL);
+    config_allow_unset_secrets(1);
+    hl_config cfg;
+    load_ok(&cfg, secret);
+    assert_true(!cfg.zalo.oa_secret || !*cfg.zalo.oa_secret);   /* empty: unset */
+    config_free(&cfg);
+    expect_error(path, "database", "HOTLINE_UNIT_UNSET", NULL);
+    config_allow_unset_secrets(0);
+    expect_error(secret, "HOTLINE_UNIT_UNSET", NULL);
+}
+
 /* README's configuration section is config_describe()'s output; regenerate
  * it with `build/hotline config-doc` when a key changes. */
 static void test_readme(void **state)
@@ -596,6 +615,7 @@ int main(void)
         cmocka_unit_test(test_invalid_json),
         cmocka_unit_test(test_unreadable_file),
         cmocka_unit_test(test_describe),
+        cmocka_unit_test(test_unset_secrets),
         cmocka_unit_test(test_readme),
         cmocka_unit_test(test_cli),
     };
