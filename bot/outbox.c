@@ -741,6 +741,7 @@ void outbox_free(struct outbox *o)
     free(o->in_flight);
     free(o->token_retried);
     free(o);
+    outbox_rows_cleanup();
 }
 
 int outbox_dlr(hl_app *app, const char *channel, long long outbox_id, const char *provider_id,

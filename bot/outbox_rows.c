@@ -98,6 +98,87 @@ void outbox_token_expire(hl_app *app, const char *channel)
     store_step_done(app->db, st);
 }
 
+/* ---- SMS rendering, remembered ------------------------------------------ */
+
+/* Automatic answers are a few dozen texts sent again and again, and
+ * rendering one for SMS (NFD, GSM-7 check, segment count, cut) cost an
+ * eighth of the loop's time per Kannel message under load.  The last
+ * RENDER_CACHE renderings are kept, keyed by the text and everything that
+ * shapes the result (policy, part limit, hotline number).  Loop thread only. */
+#define RENDER_CACHE 256
+
+static struct rendering {
+    unsigned long long hash, used;
+    char *text, *policy, *hotline;
+    int max_segments;
+    char *out;
+    int coding, segments;
+} renderings[RENDER_CACHE];
+static unsigned long long render_clock;
+
+static unsigned long long fnv1a(const char *s)
+{
+    unsigned long long h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static void rendering_clear(struct rendering *r)
+{
+    free(r->text);
+    free(r->policy);
+    free(r->hotline);
+    free(r->out);
+    memset(r, 0, sizeof *r);
+}
+
+void outbox_rows_cleanup(void)
+{
+    for (size_t i = 0; i < RENDER_CACHE; i++)
+        rendering_clear(&renderings[i]);
+}
+
+/* sms_render through the cache; malloc'd, NULL on failure. */
+static char *render_sms(hl_app *app, const char *text, int *coding, int *segments)
+{
+    const char *policy = app->settings.sms_unaccent;
+    const char *hotline = app->cfg.hotline_number ? app->cfg.hotline_number : "";
+    int max = app->settings.sms_max_segments;
+    unsigned long long h = fnv1a(text);
+    struct rendering *slot = &renderings[0];
+    for (size_t i = 0; i < RENDER_CACHE; i++) {
+        struct rendering *r = &renderings[i];
+        if (r->out && r->hash == h && r->max_segments == max && strcmp(r->policy, policy) == 0 &&
+            strcmp(r->hotline, hotline) == 0 && strcmp(r->text, text) == 0) {
+            r->used = ++render_clock;
+            *coding = r->coding;
+            *segments = r->segments;
+            return strdup(r->out);
+        }
+        if (r->used < slot->used)
+            slot = r;   /* the least recently used (or an empty one) */
+    }
+    char *out = sms_render(text, policy, max, app->cfg.hotline_number, coding, segments);
+    if (!out)
+        return NULL;
+    rendering_clear(slot);
+    slot->text = strdup(text);
+    slot->policy = strdup(policy);
+    slot->hotline = strdup(hotline);
+    slot->out = strdup(out);
+    if (!slot->text || !slot->policy || !slot->hotline || !slot->out) {
+        rendering_clear(slot);   /* not kept; the rendering itself is fine */
+        return out;
+    }
+    slot->hash = h;
+    slot->max_segments = max;
+    slot->coding = *coding;
+    slot->segments = *segments;
+    slot->used = ++render_clock;
+    return out;
+}
+
 static int insert_row(hl_app *app, long long message_id, long long contact_id, const char *channel,
                       const char *address, const char *text, int coding, long long now)
 {
@@ -151,8 +232,7 @@ int outbox_enqueue(hl_app *app, long long contact_id, long long case_id, long lo
     int coding = 0, segments = 0;
     const char *body = text;
     if (ad && ad->is_sms) {
-        rendered = sms_render(text, app->settings.sms_unaccent, app->settings.sms_max_segments,
-                              app->cfg.hotline_number, &coding, &segments);
+        rendered = render_sms(app, text, &coding, &segments);
         if (!rendered) {
             free(address);
             return -1;

@@ -23,4 +23,7 @@ void outbox_token_seed(hl_app *app);
 int outbox_token_save(hl_app *app, const char *channel, const adapter_token *t);
 void outbox_token_expire(hl_app *app, const char *channel);
 
+/* Frees the remembered SMS renderings (at exit). */
+void outbox_rows_cleanup(void);
+
 #endif

@@ -535,6 +535,16 @@ def esms_tests(fp, entries):
                 got5)
         rows5 = wait_outbox(d, "kannel", n5, ("sent",))
         T.check("its row has UCS-2 coding", len(rows5) == 1 and rows5[0]["coding"] == 2, rows5)
+        # The same answer again after the policy changes back: rendered anew
+        # (the daemon remembers renderings per policy, not per text alone).
+        r = d.request("PUT", "/api/settings", json_body={"sms_unaccent": "always"},
+                      headers={"X-CSRF-Token": csrf})
+        n6 = "0912000106"
+        kannel_in(d, n6, e5["question"], "k-esms-6")
+        got6 = d.wait_for(lambda: esms_replies(fp, n6), timeout=10) or []
+        T.check("after the policy changes back, the same answer goes out unaccented",
+                r.status == 200 and len(got6) == 1 and got6[0]["text"] == unaccent(e5["answer_sms"]) and
+                got6[0]["unicode"] != "1", (r, got6))
         T.check("still nothing through Kannel's sendsms", not sink.hits, sink.hits)
         T.check("the log holds no eSMS secret", SECRET_KEY not in d.tail(1 << 20))
         r = tw_post(d, "/webhook/twilio", inbound_params(new_sid(), "+84912000009", "x"))
