@@ -443,8 +443,23 @@ static int decide(hl_app *app, const struct inbound *m)
     return set_message_outcome(db, m, &d);
 }
 
-/* Decides one stored message by id (reads it back so that recovery and the
- * normal path share one code path). */
+/* Decides m in a savepoint of the caller's transaction.  -1 undoes what the
+ * decision wrote: m stays stored and 'received', for pipeline_recover, and
+ * the rest of the transaction stands. */
+static int decide_in_savepoint(hl_app *app, const struct inbound *m)
+{
+    if (store_run(app->db, "SAVEPOINT decide") != 0)
+        return -1;
+    if (decide(app, m) == 0 && store_run(app->db, "RELEASE decide") == 0)
+        return 0;
+    log_error("decide_failed", "message=%lld error=\"%s\"", m->id, sqlite3_errmsg(store_db(app->db)));
+    store_run(app->db, "ROLLBACK TO decide");
+    store_run(app->db, "RELEASE decide");
+    return -1;
+}
+
+/* Decides one stored message by id, read back from the database (recovery),
+ * inside the caller's transaction.  0 also when it is no longer 'received'. */
 static int decide_id(hl_app *app, long long id)
 {
     sqlite3_stmt *st = store_stmt(app->db, "SELECT contact_id, channel, kind, text FROM messages "
@@ -467,7 +482,7 @@ static int decide_id(hl_app *app, long long id)
         m.channel = channel;
         m.kind = kind;
         m.text = text;
-        rc = decide(app, &m);
+        rc = decide_in_savepoint(app, &m);
     }
     free(channel);
     free(kind);
@@ -475,46 +490,26 @@ static int decide_id(hl_app *app, long long id)
     return rc;
 }
 
-/* Decides a batch in one transaction; on failure nothing of it is kept and
- * the messages stay 'received' for pipeline_recover. */
-static int decide_batch(hl_app *app, const long long *ids, size_t n)
-{
-    if (n == 0)
-        return 0;
-    if (store_begin(app->db) != 0)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        if (decide_id(app, ids[i]) != 0) {
-            store_rollback(app->db);
-            log_error("decide_failed", "message=%lld", ids[i]);
-            return -1;
-        }
-    }
-    if (store_commit(app->db) != 0) {
-        store_rollback(app->db);
-        return -1;
-    }
-    return 0;
-}
-
-/* Decides a message just stored, from the batch's own copy, in a savepoint
- * of the storing transaction.  -1 leaves it 'received' (the savepoint is
- * undone) for pipeline_recover. */
+/* Decides a message just stored, from the batch's own copy, inside the
+ * storing transaction. */
 static int decide_item(hl_app *app, const struct item *it)
 {
     struct inbound m = {.id = it->message_id, .contact_id = it->contact_id,
                         .channel = it->channel, .text = it->text,
                         .kind = it->kind == AD_MEDIA && it->media_type[0] ? it->media_type
                                                                           : kind_name(it->kind)};
-    if (store_run(app->db, "SAVEPOINT decide") != 0)
-        return -1;
-    if (decide(app, &m) == 0 && store_run(app->db, "RELEASE decide") == 0)
-        return 0;
-    log_error("decide_failed", "message=%lld error=\"%s\"", it->message_id,
-              sqlite3_errmsg(store_db(app->db)));
-    store_run(app->db, "ROLLBACK TO decide");
-    store_run(app->db, "RELEASE decide");
-    return -1;
+    return decide_in_savepoint(app, &m);
+}
+
+/* Stored but undecided messages (a statement failed: disk full, I/O error)
+ * are retried from the loop until the database takes them, not only at the
+ * next start. */
+static void schedule_recover(struct pipeline *p)
+{
+    if (p && !evtimer_pending(p->recover_ev, NULL)) {
+        struct timeval tv = {2, 0};
+        evtimer_add(p->recover_ev, &tv);
+    }
 }
 
 static void flush_cb(evutil_socket_t fd, short what, void *arg)
@@ -544,12 +539,8 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
         store_rollback(app->db);
         log_error("store_failed", "error=\"%s\"", sqlite3_errmsg(store_db(app->db)));
     }
-    /* Stored but not decided (a statement failed: disk full, I/O error):
-     * retried until the database takes them, not only at the next start. */
-    if (rc == 0 && undecided && !evtimer_pending(p->recover_ev, NULL)) {
-        struct timeval tv = {2, 0};
-        evtimer_add(p->recover_ev, &tv);
-    }
+    if (rc == 0 && undecided)
+        schedule_recover(p);
     for (struct item *it = batch, *next; it; it = next) {
         next = it->next;
         if (rc == 0 && !it->duplicate)
@@ -580,10 +571,10 @@ static void recover_cb(evutil_socket_t fd, short what, void *arg)
     }
 }
 
-/* Decides every message left 'received' (a crash, a failed transaction).
- * A batch that fails is decided message by message, so one message that
- * cannot be decided does not keep the others from their answers; it is
- * counted and the whole is reported as -1 (the caller retries later). */
+/* Decides every message left 'received' (a failed decision, a database from
+ * an older version), 256 per transaction.  Each decision has its savepoint,
+ * so one message that cannot be decided does not keep the others from their
+ * answers; it is counted and the whole is reported as -1 (retried later). */
 int pipeline_recover(hl_app *app)
 {
     long long ids[256], last = 0;
@@ -601,30 +592,22 @@ int pipeline_recover(hl_app *app)
         if (n == 0)
             break;
         last = ids[n - 1];
-        if (decide_batch(app, ids, n) == 0) {
-            total += (int)n;
-            continue;
+        int done = 0;
+        if (store_begin(app->db) == 0) {
+            for (size_t i = 0; i < n; i++)
+                done += decide_id(app, ids[i]) == 0;
+            if (store_commit(app->db) != 0)
+                done = 0;
         }
-        for (size_t i = 0; i < n; i++) {
-            if (store_begin(app->db) == 0 && decide_id(app, ids[i]) == 0 &&
-                store_commit(app->db) == 0) {
-                total++;
-                continue;
-            }
-            store_rollback(app->db);
-            failed++;
-        }
+        store_rollback(app->db);   /* only if still open: the begin or commit failed */
+        total += done;
+        failed += (int)n - done;
     }
     if (total)
         log_info("recovered", "messages=%d", total);
     if (failed) {
         log_error("recover_incomplete", "undecided=%d", failed);
-        /* Retried from the loop (at start too, where main calls this). */
-        struct pipeline *p = app->pipeline;
-        if (p && !evtimer_pending(p->recover_ev, NULL)) {
-            struct timeval tv = {2, 0};
-            evtimer_add(p->recover_ev, &tv);
-        }
+        schedule_recover(app->pipeline);   /* at start too, where main calls this */
         return -1;
     }
     return total;
