@@ -379,28 +379,31 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     int sub_argc = argc - 1;
     char **sub_argv = argv + 1;
-    static const char *const offline[] = {"import", "export", "ask", "eval", "user", "backup"};
-    for (size_t i = 0; i < sizeof offline / sizeof offline[0]; i++)
-        if (strcmp(cmd, offline[i]) == 0)
-            config_allow_unset_secrets(1);
-    if (strcmp(cmd, "serve") == 0)
-        return cmd_serve(sub_argc, sub_argv);
-    if (strcmp(cmd, "check-config") == 0)
-        return cli_check_config(sub_argc, sub_argv);
-    if (strcmp(cmd, "config-doc") == 0)
-        return cli_config_doc(sub_argc, sub_argv);
-    if (strcmp(cmd, "import") == 0)
-        return cmd_import(sub_argc, sub_argv);
-    if (strcmp(cmd, "export") == 0)
-        return cmd_export(sub_argc, sub_argv);
-    if (strcmp(cmd, "ask") == 0)
-        return cli_ask(sub_argc, sub_argv);
-    if (strcmp(cmd, "eval") == 0)
-        return cli_eval(sub_argc, sub_argv);
-    if (strcmp(cmd, "user") == 0)
-        return cli_user(sub_argc, sub_argv);
-    if (strcmp(cmd, "backup") == 0)
-        return cmd_backup(sub_argc, sub_argv);
+    /* strict: every secret the configuration names must be set, as serve
+     * (which sends) needs and check-config (which checks for serve) reports.
+     * The other commands send nothing and run from an operator's shell,
+     * which lacks the service's environment: an unset secret reads as empty. */
+    static const struct {
+        const char *name;
+        int (*run)(int argc, char **argv);
+        int strict;
+    } commands[] = {
+        {"serve", cmd_serve, 1},
+        {"check-config", cli_check_config, 1},
+        {"config-doc", cli_config_doc, 1},
+        {"import", cmd_import, 0},
+        {"export", cmd_export, 0},
+        {"ask", cli_ask, 0},
+        {"eval", cli_eval, 0},
+        {"user", cli_user, 0},
+        {"backup", cmd_backup, 0},
+    };
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        if (strcmp(cmd, commands[i].name) != 0)
+            continue;
+        config_allow_unset_secrets(!commands[i].strict);
+        return commands[i].run(sub_argc, sub_argv);
+    }
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("hotline %s\n", HOTLINE_VERSION);
         return 0;
