@@ -205,39 +205,6 @@ int cli_ask(int argc, char **argv)
     return rc;
 }
 
-/* Reads a whole file for eval; NULL after printing the error. */
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        perror(path);
-        return NULL;
-    }
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        n += fread(buf + n, 1, cap - n, f);
-        if (n < cap)
-            break;
-        char *nb = realloc(buf, cap * 2);
-        if (!nb) {
-            free(buf);
-            buf = NULL;
-        }
-        buf = nb;
-        cap *= 2;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (!buf || bad) {
-        fprintf(stderr, "%s: %s\n", path, bad ? "read error" : "out of memory");
-        free(buf);
-        return NULL;
-    }
-    *len = n;
-    return buf;
-}
-
 int cli_eval(int argc, char **argv)
 {
     kb_opts o;
@@ -245,9 +212,12 @@ int cli_eval(int argc, char **argv)
     if (rc)
         return rc;
     size_t len;
-    char *text = slurp(o.arg, &len);
-    if (!text)
+    char err[512];
+    char *text = kb_read_file(o.arg, &len, err, sizeof err);
+    if (!text) {
+        fprintf(stderr, "hotline eval: %s\n", err);
         return 1;
+    }
     kb_params p;
     kb *k = load_kb(&o, "eval", &p);
     if (!k) {
@@ -255,7 +225,6 @@ int cli_eval(int argc, char **argv)
         return 1;
     }
     kb_eval_report r;
-    char err[512];
     rc = 0;
     if (kb_eval_run(k, text, len, &p, o.unaccent, &r, err, sizeof err) < 0) {
         fprintf(stderr, "hotline eval: %s: %s\n", o.arg, err);

@@ -241,41 +241,6 @@ int kbstore_lexicon_set(store *s, const char *doc)
     return store_step_done(s, st);
 }
 
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = NULL;
-    size_t n = 0, cap = 0;
-    for (;;) {
-        if (n + 4096 + 1 > cap) {
-            cap = cap ? cap * 2 : 65536;
-            char *b = realloc(buf, cap);
-            if (!b) {
-                free(buf);
-                fclose(f);
-                return NULL;
-            }
-            buf = b;
-        }
-        size_t r = fread(buf + n, 1, cap - n - 1, f);
-        n += r;
-        if (r == 0)
-            break;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(buf);
-        return NULL;
-    }
-    buf[n] = '\0';
-    if (len)
-        *len = n;
-    return buf;
-}
-
 int kbstore_seed(store *s, const char *corpus_path, const char *lexicon_path, char *err,
                  size_t errlen)
 {
@@ -292,11 +257,9 @@ int kbstore_seed(store *s, const char *corpus_path, const char *lexicon_path, ch
     char *doc = kbstore_lexicon_get(s);
     if (!doc && lexicon_path && *lexicon_path) {
         size_t len = 0;
-        doc = read_file(lexicon_path, &len);
-        if (!doc) {
-            snprintf(err, errlen, "%s: cannot read the lexicon", lexicon_path);
+        doc = kb_read_file(lexicon_path, &len, err, errlen);
+        if (!doc)
             return -1;
-        }
         kb_lexicon *lex = kb_lexicon_from_json(doc, len, err, errlen);
         if (!lex) {
             free(doc);

@@ -140,6 +140,10 @@ void kb_thread_cleanup(void);
 
 /* ---- text, continued --------------------------------------------------- */
 
+/* Reads a whole file (at most 1 GB) into a malloc'd, NUL-terminated buffer;
+ * *len gets its size.  NULL with err naming the file and the reason. */
+char *kb_read_file(const char *path, size_t *len, char *err, size_t errlen);
+
 /* Removes diacritics but keeps case, punctuation and spacing: "Được ạ?" ->
  * "Duoc a?", đ -> d, Đ -> D.  What an SMS without accents looks like (and
  * how eval measures that condition).  malloc'd; NULL on invalid UTF-8. */

@@ -119,9 +119,6 @@ uint32_t kb_lexicon_has_human(const kb_toks *t);
 
 /* ---- corpus.c ---------------------------------------------------------- */
 
-/* Reads a whole file into a malloc'd, NUL-terminated buffer; errors name the
- * file. */
-char *kb_read_file(const char *path, size_t *len, char *err, size_t errlen);
 /* Id from a question: folded, words joined by '-', at most 60 bytes.  NULL
  * on no memory or a question with no letters. */
 char *kb_slug(const char *question);

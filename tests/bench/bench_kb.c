@@ -47,25 +47,6 @@ static double rss_mb(void)
     return (double)resident * 4096.0 / (1024.0 * 1024.0);
 }
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
-    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
-        free(s);
-        s = NULL;
-    }
-    if (s)
-        s[n] = '\0';
-    fclose(f);
-    return s;
-}
-
 typedef struct strs {
     char **v;
     size_t n, cap;
@@ -98,7 +79,9 @@ static void load_queries(strs *q, const kb_corpus *c)
 {
     const char *files[] = {"../shared/eval/dev.jsonl", "../shared/eval/dev-hard.jsonl"};
     for (size_t i = 0; i < 2; i++) {
-        char *text = slurp(files[i]);
+        size_t len;
+        char err[512];
+        char *text = kb_read_file(files[i], &len, err, sizeof err);
         if (!text)
             continue;
         for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {

@@ -16,6 +16,7 @@
 
 #include "bot/cli_config.h"
 #include "bot/config.h"
+#include "knowledge/kb.h"
 
 /* Every key the contract names (issue 2 and config.h), written out here
  * rather than taken from config.c, so the table cannot drift unnoticed. */
@@ -57,34 +58,12 @@ static const char *const deploy_env[][2] = {
     {"HOTLINE_ESMS_SECRET_KEY", "esms-secret"},
 };
 
+/* A repository file, read with the library's reader (NULL if missing). */
 static char *read_all(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = NULL;
-    size_t len = 0, cap = 0, n;
-    char chunk[4096];
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        if (len + n + 1 > cap) {
-            cap = (len + n + 1) * 2;
-            char *grown = realloc(buf, cap);
-            if (!grown) {
-                free(buf);
-                fclose(f);
-                return NULL;
-            }
-            buf = grown;
-        }
-        memcpy(buf + len, chunk, n);
-        len += n;
-    }
-    fclose(f);
-    if (!buf)
-        buf = calloc(1, 1);
-    else
-        buf[len] = '\0';
-    return buf;
+    size_t len;
+    char err[256];
+    return kb_read_file(path, &len, err, sizeof err);
 }
 
 static char *describe_text(void)

@@ -15,27 +15,6 @@
 
 #include "knowledge/kb.h"
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
-    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
-        free(s);
-        s = NULL;
-    }
-    fclose(f);
-    if (s) {
-        s[n] = '\0';
-        *len = (size_t)n;
-    }
-    return s;
-}
-
 static kb *shipped(void)
 {
     char err[512];
@@ -57,9 +36,10 @@ typedef struct want {
 static void check(const char *path, int unaccent, want w)
 {
     size_t len = 0;
-    char *text = slurp(path, &len);
+    char rerr[512];
+    char *text = kb_read_file(path, &len, rerr, sizeof rerr);
     if (!text) {
-        fail_msg("%s: cannot read the evaluation set", path);
+        fail_msg("cannot read the evaluation set: %s", rerr);
     }
     kb *k = shipped();
     kb_params p = kb_params_default();
