@@ -210,12 +210,13 @@ static int mark(hl_app *app, long long id, long long message_id, const char *sta
     if (store_step_done(db, st) != 0)
         goto fail;
     /* The message shows the outcome of its rows: failed if any part failed,
-     * pending while any part is, otherwise sent. */
-    st = store_stmt(db, "UPDATE messages SET status = CASE "
-                        " WHEN EXISTS (SELECT 1 FROM outbox WHERE message_id = ?1 AND status = 'failed') THEN 'failed'"
-                        " WHEN EXISTS (SELECT 1 FROM outbox WHERE message_id = ?1 AND status = 'pending') THEN 'queued'"
-                        " WHEN NOT EXISTS (SELECT 1 FROM outbox WHERE message_id = ?1 AND status <> 'delivered') THEN 'delivered'"
-                        " ELSE 'sent' END,"
+     * pending while any part is, otherwise sent (one pass over the rows,
+     * where three EXISTS probes each looked them up again). */
+    st = store_stmt(db, "UPDATE messages SET status = (SELECT CASE"
+                        " WHEN sum(status = 'failed') > 0 THEN 'failed'"
+                        " WHEN sum(status = 'pending') > 0 THEN 'queued'"
+                        " WHEN sum(status <> 'delivered') = 0 THEN 'delivered'"
+                        " ELSE 'sent' END FROM outbox WHERE message_id = ?1),"
                         " provider_id = coalesce(?2, provider_id), error = ?3, updated_at = ?4 WHERE id = ?1");
     if (!st)
         goto fail;

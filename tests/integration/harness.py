@@ -19,7 +19,7 @@ import time
 import urllib.parse
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-HOTLINE = os.path.join(ROOT, "build", "hotline")
+HOTLINE = os.environ.get("HOTLINE_BIN") or os.path.join(ROOT, "build", "hotline")
 
 
 def free_port():
