@@ -199,8 +199,8 @@ void queue_notify(hl_app *app, long long case_id)
 
 /* ---- reading ------------------------------------------------------------ */
 
-/* messages has no index on case_id, but a case's messages are all its
- * contact's: the contact_id term lets SQLite use messages_contact. */
+/* A case's messages are all its contact's; the contact_id term leaves SQLite
+ * the choice of messages_case or messages_contact_out. */
 #define CASE_COLUMNS                                                                            \
     "SELECT c.id, c.status, c.reason, c.contact_id, ct.channel, ct.address, c.opened_at,"     \
     " c.claimed_by, c.claimed_at, c.first_reply_at, c.resolved_at, c.resolved_by,"           \
