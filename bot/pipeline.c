@@ -41,6 +41,7 @@ struct item {
     void *arg;
     long long contact_id, message_id;
     int duplicate;
+    int new_contact;            /* this message created its contact */
 };
 
 struct pipeline {
@@ -136,12 +137,27 @@ static const char *kind_name(enum adapter_event k)
     }
 }
 
-static long long upsert_contact(store *db, const char *channel, const char *address, long long now)
+/* The contact's id, creating it on its first message (*created = 1), or -1.
+ * An insert that does nothing and then an update, rather than one upsert:
+ * only this way does the caller learn that the contact is new. */
+static long long upsert_contact(store *db, const char *channel, const char *address, long long now,
+                                int *created)
 {
     sqlite3_stmt *st = store_stmt(
         db, "INSERT INTO contacts(channel, address, created_at, last_seen_at) VALUES (?1, ?2, ?3, ?3) "
-            "ON CONFLICT(channel, address) DO UPDATE SET last_seen_at = excluded.last_seen_at "
-            "RETURNING id");
+            "ON CONFLICT(channel, address) DO NOTHING");
+    if (!st)
+        return -1;
+    store_bind_text(st, 1, channel);
+    store_bind_text(st, 2, address);
+    sqlite3_bind_int64(st, 3, now);
+    if (store_step_done(db, st) != 0)
+        return -1;
+    *created = sqlite3_changes(store_db(db)) == 1;
+    if (*created)
+        return sqlite3_last_insert_rowid(store_db(db));
+    st = store_stmt(db, "UPDATE contacts SET last_seen_at = ?3 WHERE channel = ?1 AND address = ?2 "
+                        "RETURNING id");
     if (!st)
         return -1;
     store_bind_text(st, 1, channel);
@@ -185,7 +201,7 @@ static long long find_duplicate(store *db, const struct item *it, long long now)
 
 static int store_item(store *db, struct item *it, long long now)
 {
-    it->contact_id = upsert_contact(db, it->channel, it->address, now);
+    it->contact_id = upsert_contact(db, it->channel, it->address, now, &it->new_contact);
     if (it->contact_id < 0)
         return -1;
     /* With a provider id the unique index finds a retried webhook: the insert
@@ -234,6 +250,11 @@ static int store_item(store *db, struct item *it, long long now)
 struct inbound {
     long long id, contact_id;
     const char *channel, *kind, *text;
+    /* The contact was created by this very message (in this transaction):
+     * it has no case, has not opted out and has had no replies, so those
+     * three lookups are skipped.  A second message from it in the same batch
+     * found it existing, so it does look them up. */
+    int new_contact;
 };
 
 struct decision {
@@ -389,7 +410,7 @@ static int decide(hl_app *app, const struct inbound *m)
         return set_message_outcome(db, m, &d);
     }
 
-    int state = queue_contact_state(app, m->contact_id, &case_id);
+    int state = m->new_contact ? 0 : queue_contact_state(app, m->contact_id, &case_id);
     if (state < 0)
         return -1;
 
@@ -415,7 +436,7 @@ static int decide(hl_app *app, const struct inbound *m)
         return set_message_outcome(db, m, &d);
     }
     /* Any later question re-enables automatic messages. */
-    if (contact_opted_out(db, m->contact_id) == 1 &&
+    if (!m->new_contact && contact_opted_out(db, m->contact_id) == 1 &&
         contact_flag(db, m->contact_id, "UPDATE contacts SET opted_out = ?1 WHERE id = ?2", 0) != 0)
         return -1;
 
@@ -429,7 +450,7 @@ static int decide(hl_app *app, const struct inbound *m)
         return set_message_outcome(db, m, &d);
     }
 
-    int recent = recent_auto_replies(db, m->contact_id, cfg->limit_window);
+    int recent = m->new_contact ? 0 : recent_auto_replies(db, m->contact_id, cfg->limit_window);
     if (recent < 0)
         return -1;
     if (recent >= cfg->limit_auto_replies) {
@@ -515,7 +536,7 @@ static int decide_id(hl_app *app, long long id)
 static int decide_item(hl_app *app, const struct item *it)
 {
     struct inbound m = {.id = it->message_id, .contact_id = it->contact_id,
-                        .channel = it->channel, .text = it->text,
+                        .channel = it->channel, .text = it->text, .new_contact = it->new_contact,
                         .kind = it->kind == AD_MEDIA && it->media_type[0] ? it->media_type
                                                                           : kind_name(it->kind)};
     return decide_in_savepoint(app, &m);
