@@ -137,32 +137,38 @@ static const char *kind_name(enum adapter_event k)
     }
 }
 
+/* One of the two contact statements below, with ?1 channel, ?2 address and
+ * ?3 the time bound; NULL if it does not prepare. */
+static sqlite3_stmt *contact_stmt(store *db, const char *sql, const char *channel,
+                                  const char *address, long long now)
+{
+    sqlite3_stmt *st = store_stmt(db, sql);
+    if (st) {
+        store_bind_text(st, 1, channel);
+        store_bind_text(st, 2, address);
+        sqlite3_bind_int64(st, 3, now);
+    }
+    return st;
+}
+
 /* The contact's id, creating it on its first message (*created = 1), or -1.
  * An insert that does nothing and then an update, rather than one upsert:
  * only this way does the caller learn that the contact is new. */
 static long long upsert_contact(store *db, const char *channel, const char *address, long long now,
                                 int *created)
 {
-    sqlite3_stmt *st = store_stmt(
+    sqlite3_stmt *st = contact_stmt(
         db, "INSERT INTO contacts(channel, address, created_at, last_seen_at) VALUES (?1, ?2, ?3, ?3) "
-            "ON CONFLICT(channel, address) DO NOTHING");
-    if (!st)
-        return -1;
-    store_bind_text(st, 1, channel);
-    store_bind_text(st, 2, address);
-    sqlite3_bind_int64(st, 3, now);
-    if (store_step_done(db, st) != 0)
+            "ON CONFLICT(channel, address) DO NOTHING", channel, address, now);
+    if (!st || store_step_done(db, st) != 0)
         return -1;
     *created = sqlite3_changes(store_db(db)) == 1;
     if (*created)
         return sqlite3_last_insert_rowid(store_db(db));
-    st = store_stmt(db, "UPDATE contacts SET last_seen_at = ?3 WHERE channel = ?1 AND address = ?2 "
-                        "RETURNING id");
+    st = contact_stmt(db, "UPDATE contacts SET last_seen_at = ?3 WHERE channel = ?1 AND address = ?2 "
+                          "RETURNING id", channel, address, now);
     if (!st)
         return -1;
-    store_bind_text(st, 1, channel);
-    store_bind_text(st, 2, address);
-    sqlite3_bind_int64(st, 3, now);
     long long id = -1;
     if (sqlite3_step(st) == SQLITE_ROW)
         id = sqlite3_column_int64(st, 0);
