@@ -15,12 +15,14 @@
  * fsync per batch: under load, the commits were the larger cost. */
 #include "bot/pipeline.h"
 #include "bot/log.h"
+#include "bot/matcher.h"
 #include "bot/metrics.h"
 #include "bot/outbox.h"
 #include "bot/queue.h"
 
 #include <cjson/cJSON.h>
 #include <event2/event.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +44,8 @@ struct item {
     long long contact_id, message_id;
     int duplicate;
     int new_contact;            /* this message created its contact */
+    kb_result *match;           /* its matcher job's result, or NULL */
+    size_t job;                 /* that job's index in the batch */
 };
 
 struct pipeline {
@@ -51,6 +55,7 @@ struct pipeline {
     int recover_s;              /* its current delay, doubling while it fails */
     struct item *head, **tail;
     size_t pending;
+    struct matcher *matcher;    /* shares each batch's matching with a helper thread */
 };
 
 static void flush_cb(evutil_socket_t fd, short what, void *arg);
@@ -65,11 +70,13 @@ struct pipeline *pipeline_new(hl_app *app)
     p->tail = &p->head;
     p->flush_ev = event_new(app->base, -1, 0, flush_cb, p);
     p->recover_ev = evtimer_new(app->base, recover_cb, p);
+    p->matcher = matcher_new();   /* without it, the loop thread matches alone */
     if (!p->flush_ev || !p->recover_ev) {
         if (p->flush_ev)
             event_free(p->flush_ev);
         if (p->recover_ev)
             event_free(p->recover_ev);
+        matcher_free(p->matcher);
         free(p);
         return NULL;
     }
@@ -96,6 +103,7 @@ void pipeline_free(struct pipeline *p)
     }
     event_free(p->flush_ev);
     event_free(p->recover_ev);
+    matcher_free(p->matcher);
     free(p);
 }
 
@@ -261,6 +269,7 @@ struct inbound {
      * three lookups are skipped.  A second message from it in the same batch
      * found it existing, so it does look them up. */
     int new_contact;
+    const kb_result *match;     /* its text already matched, or NULL */
 };
 
 struct decision {
@@ -466,7 +475,10 @@ static int decide(hl_app *app, const struct inbound *m)
     }
 
     kb_result r;
-    kb_match(app->kb, m->text ? m->text : "", &cfg->kb, &r);
+    if (m->match)
+        r = *m->match;
+    else
+        kb_match(app->kb, m->text ? m->text : "", &cfg->kb, &r);
     if (r.action == KB_ANSWER && r.n_cand > 0) {
         const kb_entry *e = r.cand[0].entry;
         if (outbox_enqueue(app, m->contact_id, state == 1 ? case_id : 0, m->id,
@@ -543,6 +555,7 @@ static int decide_item(hl_app *app, const struct item *it)
 {
     struct inbound m = {.id = it->message_id, .contact_id = it->contact_id,
                         .channel = it->channel, .text = it->text, .new_contact = it->new_contact,
+                        .match = it->match,
                         .kind = it->kind == AD_MEDIA && it->media_type[0] ? it->media_type
                                                                           : kind_name(it->kind)};
     return decide_in_savepoint(app, &m);
@@ -572,20 +585,49 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
     if (!batch)
         return;
 
+    /* The texts are matched on the matcher's thread while this one writes
+     * the batch's rows and decides the first messages; a failed allocation
+     * only means each decision matches its own text. */
+    size_t n_text = 0;
+    for (struct item *it = batch; it; it = it->next)
+        n_text += it->kind == AD_TEXT;
+    struct matcher_job *jobs = n_text ? malloc(n_text * sizeof *jobs) : NULL;
+    kb_result *results = n_text ? malloc(n_text * sizeof *results) : NULL;
+    if (!jobs || !results)
+        n_text = 0;
+    size_t j = 0;
+    for (struct item *it = batch; n_text && it; it = it->next)
+        if (it->kind == AD_TEXT) {
+            jobs[j].text = it->text ? it->text : "";
+            jobs[j].out = &results[j];
+            atomic_init(&jobs[j].done, 0);
+            it->match = &results[j];
+            it->job = j++;
+        }
+    matcher_start(p->matcher, app->kb, &app->settings.kb, jobs, n_text);
+
     long long now = store_now_ms();
     int undecided = 0;
     int rc = store_begin(app->db);
     for (struct item *it = batch; rc == 0 && it; it = it->next)
         rc = store_item(app->db, it, now);
-    for (struct item *it = batch; rc == 0 && it; it = it->next)
-        if (!it->duplicate && decide_item(app, it) != 0)
+    for (struct item *it = batch; rc == 0 && it; it = it->next) {
+        if (it->duplicate)
+            continue;
+        if (it->match)
+            matcher_get(p->matcher, app->kb, &app->settings.kb, jobs, n_text, it->job);
+        if (decide_item(app, it) != 0)
             undecided++;
+    }
+    matcher_finish(p->matcher, app->kb, &app->settings.kb, jobs, n_text);
     if (rc == 0)
         rc = store_commit(app->db);
     if (rc != 0) {
         store_rollback(app->db);
         log_error("store_failed", "error=\"%s\"", sqlite3_errmsg(store_db(app->db)));
     }
+    free(jobs);
+    free(results);
     if (rc == 0 && undecided)
         schedule_recover(p);
     for (struct item *it = batch, *next; it; it = next) {
