@@ -10,9 +10,10 @@
  * and waiting for recovery: never answered twice, never forgotten.
  *
  * Deciding inside the storing transaction (rather than in a second one
- * after the acknowledgements) costs each acknowledgement the matching of
- * its batch, tens of microseconds per message, and saves a commit and its
- * fsync per batch: under load, the commits were the larger cost. */
+ * after the acknowledgements) costs each acknowledgement the deciding of
+ * its batch, and saves a commit and its fsync per batch: under load, the
+ * commits were the larger cost.  The batch's texts are matched on the
+ * matcher's helper thread (matcher.c) while this thread writes the rows. */
 #include "bot/pipeline.h"
 #include "bot/log.h"
 #include "bot/matcher.h"
@@ -572,6 +573,33 @@ static void schedule_recover(struct pipeline *p)
     }
 }
 
+/* Offers the batch's texts to the matcher, whose helper thread matches them
+ * while this one writes the batch's rows and decides the first messages.
+ * Returns the number of jobs; a failed allocation only means each decision
+ * matches its own text. */
+static size_t offer_texts(struct pipeline *p, struct item *batch, struct matcher_job **jobs,
+                          kb_result **results)
+{
+    size_t n = 0;
+    for (struct item *it = batch; it; it = it->next)
+        n += it->kind == AD_TEXT;
+    *jobs = n ? malloc(n * sizeof **jobs) : NULL;
+    *results = n ? malloc(n * sizeof **results) : NULL;
+    if (!*jobs || !*results)
+        return 0;
+    size_t j = 0;
+    for (struct item *it = batch; it; it = it->next)
+        if (it->kind == AD_TEXT) {
+            (*jobs)[j].text = it->text ? it->text : "";
+            (*jobs)[j].out = &(*results)[j];
+            atomic_init(&(*jobs)[j].done, 0);
+            it->match = &(*results)[j];
+            it->job = j++;
+        }
+    matcher_start(p->matcher, p->app->kb, &p->app->settings.kb, *jobs, n);
+    return n;
+}
+
 static void flush_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -585,26 +613,9 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
     if (!batch)
         return;
 
-    /* The texts are matched on the matcher's thread while this one writes
-     * the batch's rows and decides the first messages; a failed allocation
-     * only means each decision matches its own text. */
-    size_t n_text = 0;
-    for (struct item *it = batch; it; it = it->next)
-        n_text += it->kind == AD_TEXT;
-    struct matcher_job *jobs = n_text ? malloc(n_text * sizeof *jobs) : NULL;
-    kb_result *results = n_text ? malloc(n_text * sizeof *results) : NULL;
-    if (!jobs || !results)
-        n_text = 0;
-    size_t j = 0;
-    for (struct item *it = batch; n_text && it; it = it->next)
-        if (it->kind == AD_TEXT) {
-            jobs[j].text = it->text ? it->text : "";
-            jobs[j].out = &results[j];
-            atomic_init(&jobs[j].done, 0);
-            it->match = &results[j];
-            it->job = j++;
-        }
-    matcher_start(p->matcher, app->kb, &app->settings.kb, jobs, n_text);
+    struct matcher_job *jobs = NULL;
+    kb_result *results = NULL;
+    size_t n_text = offer_texts(p, batch, &jobs, &results);
 
     long long now = store_now_ms();
     int undecided = 0;
