@@ -19,7 +19,9 @@ import time
 import urllib.parse
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-HOTLINE = os.environ.get("HOTLINE_BIN") or os.path.join(ROOT, "build", "hotline")
+# HOTLINE_BIN runs the tests (and the bench) against another build, e.g.
+# build/asan/hotline from sanitize.sh, or an older binary for paired runs.
+HOTLINE = os.path.abspath(os.environ.get("HOTLINE_BIN") or os.path.join(ROOT, "build", "hotline"))
 
 
 def free_port():

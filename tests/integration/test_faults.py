@@ -16,7 +16,7 @@ the fake counts distinct outbox ids accepted.
 (d) slowloris and a flood of idle connections: /healthz is still served,
     the idle and trickling connections are cut, the limit holds.
 Figures are printed; FAULT_KILLS (default 5) sets the number of SIGKILLs.
-HOTLINE_BIN runs another build (e.g. build/asan/hotline).
+HOTLINE_BIN runs another build (e.g. build/asan/hotline; read by harness.py).
 """
 import os
 import random
@@ -33,8 +33,6 @@ sys.path.insert(0, os.path.dirname(__file__))
 import harness  # noqa: E402
 from harness import Checks, Daemon, ROOT, free_port  # noqa: E402
 
-if os.environ.get("HOTLINE_BIN"):
-    harness.HOTLINE = os.path.abspath(os.environ["HOTLINE_BIN"])
 
 T = Checks("faults")
 TOKEN = "fault-token"

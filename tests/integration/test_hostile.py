@@ -7,7 +7,7 @@ path traversal): each must get the expected status, store nothing (row counts
 before and after), and leave the daemon serving.  Then SQL and script
 injection in every text field: accepted, stored byte for byte, returned
 verbatim by the API, never executed (the tables are all still there).
-HOTLINE_BIN runs another build (e.g. build/asan/hotline from sanitize.sh).
+HOTLINE_BIN runs another build (e.g. build/asan/hotline from sanitize.sh; read by harness.py).
 """
 import base64
 import hashlib
@@ -20,11 +20,8 @@ import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(__file__))
-import harness  # noqa: E402
 from harness import Checks, Daemon  # noqa: E402
 
-if os.environ.get("HOTLINE_BIN"):
-    harness.HOTLINE = os.path.abspath(os.environ["HOTLINE_BIN"])
 
 T = Checks("hostile")
 APP_ID, OA_SECRET = "2553928453557884079", "hostile-oa-secret"

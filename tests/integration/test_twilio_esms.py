@@ -38,12 +38,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(__file__)), "fakes"))
-import harness  # noqa: E402
 from harness import Checks, Daemon, ROOT  # noqa: E402
 from fake_provider import FakeProvider  # noqa: E402
 
-if os.environ.get("HOTLINE_BIN"):   # another build, e.g. build/asan/hotline
-    harness.HOTLINE = os.path.abspath(os.environ["HOTLINE_BIN"])
 
 T = Checks("twilio_esms")
 
