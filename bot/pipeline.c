@@ -45,8 +45,7 @@ struct item {
     long long contact_id, message_id;
     int duplicate;
     int new_contact;            /* this message created its contact */
-    kb_result *match;           /* its matcher job's result, or NULL */
-    size_t job;                 /* that job's index in the batch */
+    struct matcher_job *job;    /* its text's matching, or NULL */
 };
 
 struct pipeline {
@@ -556,7 +555,7 @@ static int decide_item(hl_app *app, const struct item *it)
 {
     struct inbound m = {.id = it->message_id, .contact_id = it->contact_id,
                         .channel = it->channel, .text = it->text, .new_contact = it->new_contact,
-                        .match = it->match,
+                        .match = it->job ? it->job->out : NULL,
                         .kind = it->kind == AD_MEDIA && it->media_type[0] ? it->media_type
                                                                           : kind_name(it->kind)};
     return decide_in_savepoint(app, &m);
@@ -593,8 +592,7 @@ static size_t offer_texts(struct pipeline *p, struct item *batch, struct matcher
             (*jobs)[j].text = it->text ? it->text : "";
             (*jobs)[j].out = &(*results)[j];
             atomic_init(&(*jobs)[j].done, 0);
-            it->match = &(*results)[j];
-            it->job = j++;
+            it->job = &(*jobs)[j++];
         }
     matcher_start(p->matcher, p->app->kb, &p->app->settings.kb, *jobs, n);
     return n;
@@ -625,8 +623,9 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
     for (struct item *it = batch; rc == 0 && it; it = it->next) {
         if (it->duplicate)
             continue;
-        if (it->match)
-            matcher_get(p->matcher, app->kb, &app->settings.kb, jobs, n_text, it->job);
+        if (it->job)
+            matcher_get(p->matcher, app->kb, &app->settings.kb, jobs, n_text,
+                        (size_t)(it->job - jobs));
         if (decide_item(app, it) != 0)
             undecided++;
     }
