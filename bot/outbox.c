@@ -19,6 +19,7 @@
 #include "bot/log.h"
 #include "bot/metrics.h"
 #include "bot/outbox_rows.h"
+#include "bot/pipeline.h"
 #include "bot/sender.h"
 
 #include <curl/curl.h>
@@ -67,6 +68,7 @@ struct outbox {
     struct job *done;           /* finished sends waiting for their batch */
     struct event *done_ev;      /* lowest priority: runs after this turn's I/O */
     struct job *unrecorded;     /* finished, but their batch did not commit */
+    struct job *recorded;       /* recorded in the pipeline's open transaction */
     CURL *idle[64];             /* easy handles kept for reuse */
     size_t n_idle;
     struct event *unrecorded_ev;
@@ -447,22 +449,23 @@ static int batch_end(struct outbox *o)
     return rc;
 }
 
-/* Records the outcomes of every send finished in this loop turn in one
- * transaction (priority 2, like the pipeline's flush: it runs after the
- * turn's socket events have gathered them). */
-static void on_done(evutil_socket_t fd, short what, void *arg)
+/* Records in the open transaction (batching) the outcomes of the sends
+ * finished so far, and returns them for settle() after the commit. */
+static struct job *record(struct outbox *o)
 {
-    (void)fd;
-    (void)what;
-    struct outbox *o = arg;
     struct job *list = o->done;
     o->done = NULL;
-    if (!list)
-        return;
-    batch_begin(o);
     for (struct job *j = list; j; j = j->next)
         finish_send(o, j, j->transport_error ? 0 : j->http_status, j->transport_error);
-    if (batch_end(o) != 0) {
+    return list;
+}
+
+/* After the commit of record()'s transaction (rc 0) or its failure. */
+static void settle(struct outbox *o, struct job *list, int rc)
+{
+    if (!list)
+        return;
+    if (rc != 0) {
         /* The provider has answered but the outcome is not on disk (disk
          * full, I/O error).  Sending again would send twice: the rows stay
          * in flight and their outcome is recorded again a second later. */
@@ -481,6 +484,49 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
     }
     if (!o->app->stopping)
         schedule_scan(o, 0);
+}
+
+/* Records the outcomes of every send finished in this loop turn in one
+ * transaction (priority 2, like the pipeline's flush: it runs after the
+ * turn's socket events have gathered them).  While webhooks are waiting
+ * for the pipeline's flush, that flush records them in its own transaction
+ * instead (outbox_record_in): one commit for both. */
+static void on_done(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct outbox *o = arg;
+    if (!o->done || (o->app->pipeline && !pipeline_idle(o->app->pipeline)))
+        return;
+    batch_begin(o);
+    struct job *list = record(o);
+    settle(o, list, batch_end(o));
+}
+
+void outbox_record_in(struct outbox *o)
+{
+    if (!o || !o->done)
+        return;
+    o->batching = 1;
+    o->batch_open = 1;      /* the caller's transaction */
+    o->batch_failed = 0;
+    o->recorded = record(o);
+    o->batching = 0;
+    o->batch_open = 0;
+}
+
+void outbox_record_settle(struct outbox *o, int rc)
+{
+    if (!o)
+        return;
+    struct job *list = o->recorded;
+    o->recorded = NULL;
+    /* A mark that failed was undone by its savepoint: the whole list is
+     * recorded again later, as after a failed commit. */
+    settle(o, list, rc != 0 || o->batch_failed ? -1 : 0);
+    o->batch_failed = 0;
+    if (o->done)
+        event_active(o->done_ev, 0, 0);   /* finished while the flush ran, or not taken */
 }
 
 static void on_unrecorded(evutil_socket_t fd, short what, void *arg)
@@ -542,10 +588,16 @@ static void scan(struct outbox *o)
                       ? (size_t)app->cfg.outbox_concurrency - o->n_in_flight : 0;
     if (room == 0)
         return;
-    sqlite3_stmt *st = store_stmt(app->db, "SELECT id, message_id, contact_id, channel, address, "
-                                           "text, coding, attempts FROM outbox WHERE status = "
-                                           "'pending' AND next_at <= ?1 ORDER BY next_at, id LIMIT ?2");
-    if (!st)
+    /* The due rows' ids come from the pending index alone: most of them
+     * are already in flight, and only the others are read in full.  A row
+     * in one part has no text of its own: it sends its message's. */
+    sqlite3_stmt *st = store_stmt(app->db, "SELECT id FROM outbox WHERE status = 'pending' "
+                                           "AND next_at <= ?1 ORDER BY next_at, id LIMIT ?2");
+    sqlite3_stmt *one = store_stmt(app->db, "SELECT o.message_id, o.contact_id, o.channel, "
+                                            "o.address, coalesce(o.text, m.text), o.coding, "
+                                            "o.attempts FROM outbox o JOIN messages m "
+                                            "ON m.id = o.message_id WHERE o.id = ?1");
+    if (!st || !one)
         return;
     sqlite3_bind_int64(st, 1, now);
     sqlite3_bind_int64(st, 2, (long long)(room + o->n_in_flight));
@@ -560,15 +612,21 @@ static void scan(struct outbox *o)
         long long id = sqlite3_column_int64(st, 0);
         if (in_flight_has(o, id))
             continue;
+        sqlite3_bind_int64(one, 1, id);
+        if (sqlite3_step(one) != SQLITE_ROW) {
+            sqlite3_reset(one);
+            continue;
+        }
         struct row *r = &rows[n];
         r->id = id;
-        r->message_id = sqlite3_column_int64(st, 1);
-        r->contact_id = sqlite3_column_int64(st, 2);
-        snprintf(r->channel, sizeof r->channel, "%s", (const char *)sqlite3_column_text(st, 3));
-        r->address = strdup((const char *)sqlite3_column_text(st, 4));
-        r->text = strdup((const char *)sqlite3_column_text(st, 5));
-        r->coding = sqlite3_column_int(st, 6);
-        r->attempts = sqlite3_column_int(st, 7);
+        r->message_id = sqlite3_column_int64(one, 0);
+        r->contact_id = sqlite3_column_int64(one, 1);
+        snprintf(r->channel, sizeof r->channel, "%s", (const char *)sqlite3_column_text(one, 2));
+        r->address = strdup((const char *)sqlite3_column_text(one, 3));
+        r->text = strdup((const char *)sqlite3_column_text(one, 4));
+        r->coding = sqlite3_column_int(one, 5);
+        r->attempts = sqlite3_column_int(one, 6);
+        sqlite3_reset(one);
         if (!r->address || !r->text) {
             free(r->address);
             free(r->text);

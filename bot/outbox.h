@@ -19,6 +19,13 @@ int outbox_enqueue(hl_app *app, long long contact_id, long long case_id, long lo
 /* After the caller's commit: start sending what is due. */
 void outbox_kick(struct outbox *o);
 
+/* Inside the caller's open transaction (the pipeline's flush): records the
+ * outcomes of the sends finished so far, so that one commit serves both.
+ * outbox_record_settle follows that transaction's commit (rc 0) or its
+ * failure (-1, the outcomes are recorded again later). */
+void outbox_record_in(struct outbox *o);
+void outbox_record_settle(struct outbox *o, int rc);
+
 /* Applies a delivery report (by our outbox id or the provider's id). */
 int outbox_dlr(hl_app *app, const char *channel, long long outbox_id, const char *provider_id,
                int state, const char *code, const char *message);

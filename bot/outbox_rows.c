@@ -2,7 +2,9 @@
  *
  * Queuing a reply writes the outbound message and the row(s) that will carry
  * it, already rendered for the channel (SMS text, Zalo's 2000-character
- * parts), so what is sent is exactly what was stored.  The sender in
+ * parts), so what is sent is exactly what was stored.  A row carrying the
+ * whole message has no text of its own (NULL): it sends its message's.  The
+ * sender in
  * outbox.c reads these rows and records their outcomes. */
 #include "bot/outbox.h"
 #include "adapters/adapter.h"
@@ -277,7 +279,8 @@ int outbox_enqueue(hl_app *app, long long contact_id, long long case_id, long lo
             free(parts[i]);
         }
     } else {
-        rc = insert_row(app, mid, contact_id, route, address, body, coding, now);
+        /* One part: the row's text is its message's (NULL, schema v5). */
+        rc = insert_row(app, mid, contact_id, route, address, NULL, coding, now);
     }
 out:
     free(rendered);

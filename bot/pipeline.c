@@ -12,8 +12,10 @@
  * Deciding inside the storing transaction (rather than in a second one
  * after the acknowledgements) costs each acknowledgement the deciding of
  * its batch, and saves a commit and its fsync per batch: under load, the
- * commits were the larger cost.  The batch's texts are matched on the
- * matcher's helper thread (matcher.c) while this thread writes the rows. */
+ * commits were the larger cost.  For the same reason the outcomes of the
+ * replies sent since the last flush are recorded in the same transaction.
+ * The batch's texts are matched on the matcher's helper thread (matcher.c)
+ * while this thread writes the rows. */
 #include "bot/pipeline.h"
 #include "bot/log.h"
 #include "bot/matcher.h"
@@ -631,11 +633,14 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
     }
     matcher_finish(p->matcher, app->kb, &app->settings.kb, jobs, n_text);
     if (rc == 0)
+        outbox_record_in(app->outbox);   /* replies' outcomes share this commit */
+    if (rc == 0)
         rc = store_commit(app->db);
     if (rc != 0) {
         store_rollback(app->db);
         log_error("store_failed", "error=\"%s\"", sqlite3_errmsg(store_db(app->db)));
     }
+    outbox_record_settle(app->outbox, rc);
     free(jobs);
     free(results);
     if (rc == 0 && undecided)

@@ -196,7 +196,39 @@ static const char schema_v4[] =
     "DROP INDEX outbox_provider;"
     "CREATE INDEX outbox_provider ON outbox(channel, provider_id) WHERE provider_id IS NOT NULL;";
 
-static const char *const migrations[] = {schema_v1, schema_v2, schema_v3, schema_v4};
+/* Version 5: an outbox row's text may be NULL, meaning its message's text.
+ * A reply in one part (most of them) had its text written twice, once in
+ * its message and once in its outbox row, and an answer is most of a
+ * kilobyte: under load those second copies were a large part of the pages
+ * each commit wrote.  SQLite cannot drop a NOT NULL in place, so the table
+ * is rebuilt (its rows and indexes are kept as they were). */
+static const char schema_v5[] =
+    "CREATE TABLE outbox_v5 ("
+    "  id INTEGER PRIMARY KEY,"
+    "  message_id INTEGER NOT NULL REFERENCES messages(id),"
+    "  contact_id INTEGER NOT NULL REFERENCES contacts(id),"
+    "  channel TEXT NOT NULL,"
+    "  address TEXT NOT NULL,"
+    "  text TEXT,"                  /* NULL: the message's own text */
+    "  coding INTEGER NOT NULL DEFAULT 0,"
+    "  status TEXT NOT NULL DEFAULT 'pending',"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  next_at INTEGER NOT NULL DEFAULT 0,"
+    "  provider_id TEXT,"
+    "  last_code TEXT,"
+    "  last_error TEXT,"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL);"
+    "INSERT INTO outbox_v5 SELECT id, message_id, contact_id, channel, address, text, coding, "
+    "  status, attempts, next_at, provider_id, last_code, last_error, created_at, updated_at "
+    "  FROM outbox;"
+    "DROP TABLE outbox;"
+    "ALTER TABLE outbox_v5 RENAME TO outbox;"
+    "CREATE INDEX outbox_pending ON outbox(next_at) WHERE status = 'pending';"
+    "CREATE INDEX outbox_provider ON outbox(channel, provider_id) WHERE provider_id IS NOT NULL;"
+    "CREATE INDEX outbox_message ON outbox(message_id);";
+
+static const char *const migrations[] = {schema_v1, schema_v2, schema_v3, schema_v4, schema_v5};
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
 int store_latest_version(void) { return N_MIGRATIONS; }

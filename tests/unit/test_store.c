@@ -65,25 +65,41 @@ static void migrates_from_previous_version_keeping_data(void **state)
     store *s = store_open_at(path, "FULL", store_latest_version() - 1, err, sizeof err);
     assert_non_null(s);
     assert_int_equal(store_version(s), store_latest_version() - 1);
-    /* The latest step replaces messages_created by an index of inbound
-     * messages only and drops messages_contact. */
-    assert_true(has_index(s, "messages_created"));
-    assert_true(has_index(s, "messages_contact"));
-    assert_false(has_index(s, "messages_in_created"));
+    /* The latest step rebuilds the outbox so that a row's text may be NULL
+     * (its message's), keeping the rows and the indexes. */
     assert_int_equal(store_exec(s, "INSERT INTO contacts(channel, address, created_at) "
                                    "VALUES ('zalo', '6142494823000000000', 1)"), 0);
+    assert_int_equal(store_exec(s, "INSERT INTO messages(contact_id, channel, direction, kind, "
+                                   "text, status, created_at, updated_at) "
+                                   "VALUES (1, 'zalo', 'out', 'text', 'Chào bạn', 'queued', 1, 1)"), 0);
+    assert_int_equal(store_exec(s, "INSERT INTO outbox(message_id, contact_id, channel, address, "
+                                   "text, status, provider_id, created_at, updated_at) "
+                                   "VALUES (1, 1, 'zalo', '6142494823000000000', 'Chào bạn', "
+                                   "'sent', 'zmid-1', 1, 1)"), 0);
+    assert_int_not_equal(store_exec(s, "INSERT INTO outbox(message_id, contact_id, channel, "
+                                       "address, text, created_at, updated_at) "
+                                       "VALUES (1, 1, 'zalo', 'a', NULL, 1, 1)"), 0);
     store_close(s);
 
     s = store_open(path, "NORMAL", err, sizeof err);
     assert_non_null(s);
     assert_int_equal(store_version(s), store_latest_version());
-    assert_true(has_index(s, "messages_in_created"));
-    assert_false(has_index(s, "messages_created"));
-    assert_false(has_index(s, "messages_contact"));
+    assert_true(has_index(s, "outbox_pending"));
+    assert_true(has_index(s, "outbox_provider"));
+    assert_true(has_index(s, "outbox_message"));
     sqlite3_stmt *st = store_stmt(s, "SELECT address FROM contacts WHERE channel = 'zalo'");
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     assert_string_equal((const char *)sqlite3_column_text(st, 0), "6142494823000000000");
     sqlite3_reset(st);
+    st = store_stmt(s, "SELECT text, status, provider_id FROM outbox WHERE id = 1");
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "Chào bạn");
+    assert_string_equal((const char *)sqlite3_column_text(st, 1), "sent");
+    assert_string_equal((const char *)sqlite3_column_text(st, 2), "zmid-1");
+    sqlite3_reset(st);
+    assert_int_equal(store_exec(s, "INSERT INTO outbox(message_id, contact_id, channel, address, "
+                                   "text, created_at, updated_at) "
+                                   "VALUES (1, 1, 'zalo', 'a', NULL, 1, 1)"), 0);
     store_close(s);
 }
 
