@@ -25,6 +25,7 @@ acknowledged message is on disk), BENCH_OUTBOX (outbox.concurrency, default
 import hashlib
 import json
 import os
+import resource
 import re
 import signal
 import statistics
@@ -124,6 +125,13 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_jiffies():
+    """All CPUs' time and their idle time (idle + iowait), in clock ticks."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return sum(v[:8]), v[3] + v[4]
+
+
 def sink_count(port):
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/count", timeout=2) as r:
@@ -174,13 +182,25 @@ def run(path, conns, tmp, tag):
         else:
             wrk += [url + "/healthz"]
         cpu0 = cpu_seconds(d.proc.pid)
+        # Where the machine's CPU goes while wrk runs: the daemon, wrk and
+        # the sink share it (the sink stands for a provider elsewhere).
+        total0, idle0 = machine_jiffies()
+        sink0, wrk0 = cpu_seconds(sink.pid), resource.getrusage(resource.RUSAGE_CHILDREN)
         out = subprocess.run(wrk, capture_output=True, text=True, env=env).stdout
+        total1, idle1 = machine_jiffies()
+        wrk1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        span = (total1 - total0) / os.sysconf("SC_CLK_TCK")   # CPU-seconds of all cores
+        share = lambda sec: 100.0 * sec / span if span > 0 else float("nan")
+        split = {"hotline": share(cpu_seconds(d.proc.pid) - cpu0),
+                 "wrk": share(wrk1.ru_utime + wrk1.ru_stime - wrk0.ru_utime - wrk0.ru_stime),
+                 "sink": share(cpu_seconds(sink.pid) - sink0),
+                 "idle": 100.0 * (idle1 - idle0) / (total1 - total0) if total1 > total0 else float("nan")}
         w = parse_wrk(out)
         if path in ("zalo", "paced") and w["requests"] > n_bodies:
             print(f"warning: {w['requests']} requests for {n_bodies} unique messages: "
                   "the rest were duplicates", flush=True)
         res = dict(w, path=path, conns=conns, delivered=0, stored=0, e2e50=float("nan"),
-                   e2e99=float("nan"), drain_s=0.0)
+                   e2e99=float("nan"), drain_s=0.0, split=split)
         if path != "healthz":
             stored = d.query("SELECT count(*) AS n FROM messages WHERE direction = 'in'")[0]["n"]
             t0 = time.time()
@@ -244,10 +264,13 @@ def main():
                   f"replies delivered {r['delivered']} (drained {r['drain_s']:.1f} s after the load), "
                   f"end-to-end p50 {r['e2e50']:.0f} ms p99 {r['e2e99']:.0f} ms, "
                   f"peak RSS {r['rss_mb']:.1f} MB, daemon CPU {r['cpu_us']:.0f} us per message", flush=True)
+            print(f"machine CPU during the load ({os.cpu_count()} cores = 100%): " +
+                  ", ".join(f"{k} {v:.0f}%" for k, v in r["split"].items()), flush=True)
     print()
     print("| path | conns | accepted/s | ack p50 ms | ack p99 ms | non-2xx+errors | stored | replies "
-          "delivered | e2e p50 ms | e2e p99 ms | peak RSS MB | CPU us/msg | vs ceiling |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "delivered | e2e p50 ms | e2e p99 ms | peak RSS MB | CPU us/msg | vs ceiling | "
+          "machine % hotline/wrk/sink/idle |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         ceil = [c for c in results if c["path"] == "healthz" and c["conns"] == r["conns"]]
         ratio = f"{r['rps'] / ceil[0]['rps']:.2f}" if ceil and ceil[0]["rps"] else "-"
@@ -257,7 +280,8 @@ def main():
         print(f"| {r['path']} | {r['conns']} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | "
               f"{r['non2xx'] + r['errors']} | {'-' if dash else r['stored']} | "
               f"{'-' if dash else r['delivered']} | {'-' if dash else '%.0f' % r['e2e50']} | "
-              f"{'-' if dash else '%.0f' % r['e2e99']} | {r['rss_mb']:.1f} | {r['cpu_us']:.0f} | {ratio} |")
+              f"{'-' if dash else '%.0f' % r['e2e99']} | {r['rss_mb']:.1f} | {r['cpu_us']:.0f} | {ratio} | "
+              + "/".join(f"{v:.0f}" for v in r["split"].values()) + " |")
 
 
 if __name__ == "__main__":
