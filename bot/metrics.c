@@ -1,4 +1,4 @@
-/* metrics.c - in-memory counters and the /metrics and /healthz routes.
+/* metrics.c - in-memory counters and the /metrics, /healthz and /livez routes.
  *
  * Counters are per process (they restart at zero, as Prometheus expects of
  * counters); the outbox depth is read from the database at scrape time so it
@@ -142,8 +142,19 @@ static void handle_healthz(struct evhttp_request *req, hl_app *app, const char *
     http_reply_json(req, db_ok ? 200 : 503, j);
 }
 
+/* Liveness only: the process answers, without touching the database (for
+ * a load balancer's frequent probe; /healthz is the readiness check).  It
+ * is also the load bench's ceiling: a static 200 through the same server. */
+static void handle_livez(struct evhttp_request *req, hl_app *app, const char *tail)
+{
+    (void)app;
+    (void)tail;
+    http_reply_text(req, 200, NULL, "ok\n", 3);
+}
+
 int metrics_register(hl_app *app)
 {
     return http_route(app, HTTP_GET | HTTP_HEAD, "/metrics", handle_metrics) |
-           http_route(app, HTTP_GET | HTTP_HEAD, "/healthz", handle_healthz);
+           http_route(app, HTTP_GET | HTTP_HEAD, "/healthz", handle_healthz) |
+           http_route(app, HTTP_GET | HTTP_HEAD, "/livez", handle_livez);
 }

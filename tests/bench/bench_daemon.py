@@ -3,7 +3,9 @@
 For each concurrency (BENCH_CONNS, default "50 500") and each path:
   zalo    signed Zalo OA webhooks (X-ZEvent-Signature), unique msg_id and sender
   kannel  Kannel MO webhooks (token auth), unique id and sender
-  healthz GET /healthz on the same server: the ceiling of the HTTP layer
+  static  GET /livez on the same server, a static 200 that touches nothing:
+          the ceiling of the HTTP layer, which the ratio column divides by
+  healthz GET /healthz (reads the database and builds JSON), for comparison
   paced   the zalo path at a fixed offered rate (BENCH_RATE, default 1000/s
           over all connections): latency below saturation, where wrk's
           closed loop otherwise makes latency = connections / throughput
@@ -16,7 +18,7 @@ own acknowledgement latency comes on top), replies delivered, and the
 daemon's peak RSS (VmHWM).  A Markdown table ends the output.
 
 Nothing here asserts speed: it measures.  Environment: BENCH_SECONDS,
-BENCH_CONNS, BENCH_PATHS (default "zalo kannel healthz paced"), BENCH_RATE,
+BENCH_CONNS, BENCH_PATHS (default "zalo kannel static healthz paced"), BENCH_RATE,
 BENCH_THREADS (wrk threads, default 1: the machine is small and the daemon's
 loop is one thread), BENCH_SYNC (database_synchronous, default FULL: every
 acknowledged message is on disk), BENCH_OUTBOX (outbox.concurrency, default
@@ -42,7 +44,8 @@ from harness import Daemon, ROOT, free_port  # noqa: E402
 
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 CONNS = [int(c) for c in os.environ.get("BENCH_CONNS", "50 500").split()]
-PATHS = os.environ.get("BENCH_PATHS", "zalo kannel healthz paced").split()
+PATHS = os.environ.get("BENCH_PATHS", "zalo kannel static healthz paced").split()
+PLAIN = ("static", "healthz")   # GET routes: no messages, no replies
 RATE = int(os.environ.get("BENCH_RATE", "1000"))
 THREADS = int(os.environ.get("BENCH_THREADS", "1"))
 SINK = os.path.join(ROOT, "build", "bench", "sink")
@@ -180,7 +183,7 @@ def run(path, conns, tmp, tag):
             write_kannel_texts(texts)
             wrk += ["-s", os.path.join(HERE, "kannel.lua"), url, "--", TOKEN, texts]
         else:
-            wrk += [url + "/healthz"]
+            wrk += [url + ("/livez" if path == "static" else "/healthz")]
         cpu0 = cpu_seconds(d.proc.pid)
         # Where the machine's CPU goes while wrk runs: the daemon, wrk and
         # the sink share it (the sink stands for a provider elsewhere).
@@ -201,7 +204,7 @@ def run(path, conns, tmp, tag):
                   "the rest were duplicates", flush=True)
         res = dict(w, path=path, conns=conns, delivered=0, stored=0, e2e50=float("nan"),
                    e2e99=float("nan"), drain_s=0.0, split=split)
-        if path != "healthz":
+        if path not in PLAIN:
             stored = d.query("SELECT count(*) AS n FROM messages WHERE direction = 'in'")[0]["n"]
             t0 = time.time()
             last, last_change = -1, time.time()
@@ -221,15 +224,15 @@ def run(path, conns, tmp, tag):
             res["stored"] = d.query("SELECT count(*) AS n FROM messages WHERE direction = 'in'")[0]["n"]
         res["rss_mb"] = vm_hwm_kb(d.proc.pid) / 1024.0
         # CPU per message: from the first request to the last reply sent.
-        n_done = res["stored"] if path != "healthz" else w["requests"]
+        n_done = res["stored"] if path not in PLAIN else w["requests"]
         res["cpu_us"] = (cpu_seconds(d.proc.pid) - cpu0) * 1e6 / n_done if n_done else float("nan")
-        if path != "healthz":
+        if path not in PLAIN:
             rows = d.query("SELECT c.address, m.created_at FROM messages m JOIN contacts c "
                            "ON c.id = m.contact_id WHERE m.direction = 'in'")
         d.stop()
         sink.send_signal(signal.SIGTERM)
         sink.wait(10)
-        if path != "healthz":
+        if path not in PLAIN:
             stored_at = {r["address"]: r["created_at"] for r in rows}
             lat = []
             with open(arrivals_file) as f:
@@ -272,11 +275,11 @@ def main():
           "machine % hotline/wrk/sink/idle |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
-        ceil = [c for c in results if c["path"] == "healthz" and c["conns"] == r["conns"]]
+        ceil = [c for c in results if c["path"] == "static" and c["conns"] == r["conns"]]
         ratio = f"{r['rps'] / ceil[0]['rps']:.2f}" if ceil and ceil[0]["rps"] else "-"
         if r["path"] == "paced":
             ratio = f"offered {RATE}/s"
-        dash = r["path"] == "healthz"
+        dash = r["path"] in PLAIN
         print(f"| {r['path']} | {r['conns']} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | "
               f"{r['non2xx'] + r['errors']} | {'-' if dash else r['stored']} | "
               f"{'-' if dash else r['delivered']} | {'-' if dash else '%.0f' % r['e2e50']} | "

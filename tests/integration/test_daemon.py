@@ -41,6 +41,10 @@ try:
     T.check("healthz reports the database and version",
             h.get("database") == "ok" and bool(h.get("version")), h)
     T.check("sample corpus imported on first start", h.get("entries") == len(FAQ["entries"]), h)
+    r = d.request("GET", "/livez")
+    T.check("livez answers a plain 200 'ok'", r.status == 200 and r.body == b"ok\n", r)
+    r = d.request("POST", "/livez")
+    T.check("livez takes only GET and HEAD", r.status == 405, r)
 
     # The web chat goes through the whole pipeline.
     r = d.request("POST", "/chat/send", json_body={"text": ENTRY["question"]})
