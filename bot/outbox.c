@@ -507,9 +507,8 @@ void outbox_record_in(struct outbox *o)
 {
     if (!o || !o->done)
         return;
-    o->batching = 1;
+    batch_begin(o);
     o->batch_open = 1;      /* the caller's transaction */
-    o->batch_failed = 0;
     o->recorded = record(o);
     o->batching = 0;
     o->batch_open = 0;

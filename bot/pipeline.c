@@ -632,10 +632,10 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
             undecided++;
     }
     matcher_finish(p->matcher, app->kb, &app->settings.kb, jobs, n_text);
-    if (rc == 0)
+    if (rc == 0) {
         outbox_record_in(app->outbox);   /* replies' outcomes share this commit */
-    if (rc == 0)
         rc = store_commit(app->db);
+    }
     if (rc != 0) {
         store_rollback(app->db);
         log_error("store_failed", "error=\"%s\"", sqlite3_errmsg(store_db(app->db)));
