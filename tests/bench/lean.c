@@ -22,10 +22,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
-#include <event2/listener.h>
-#include <netinet/in.h>
 #include <openssl/evp.h>
-#include <pthread.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -34,6 +31,7 @@
 #include <time.h>
 
 #include "knowledge/kb.h"
+#include "tests/bench/standin.h"
 
 #define APP_ID "2553928453557884079"
 #define OA_SECRET "bench-oa-secret"
@@ -58,7 +56,6 @@ struct loop {
     size_t n_sent, cap_sent;
     struct job *idle;      /* finished sends, their curl handles kept for reuse */
     struct curl_slist *headers;
-    pthread_t thread;
 };
 
 /* LEAN_WITHOUT=store,match (environment) leaves those steps out, to price
@@ -325,13 +322,6 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
 
 /* ---- setup ------------------------------------------------------------- */
 
-static void *loop_main(void *arg)
-{
-    struct loop *l = arg;
-    event_base_dispatch(l->base);
-    return NULL;
-}
-
 static int loop_init(struct loop *l, int port, const char *db_path)
 {
     static const char schema[] =
@@ -340,11 +330,6 @@ static int loop_init(struct loop *l, int port, const char *db_path)
         " provider_id TEXT, address TEXT NOT NULL, direction TEXT NOT NULL, text TEXT NOT NULL,"
         " in_reply_to INTEGER, status TEXT NOT NULL, created_at INTEGER NOT NULL);"
         "CREATE UNIQUE INDEX IF NOT EXISTS messages_provider ON messages(channel, provider_id);";
-    struct sockaddr_in sin;
-    memset(&sin, 0, sizeof sin);
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons((unsigned short)port);
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (sqlite3_open(db_path, &l->db) != SQLITE_OK ||
         sqlite3_exec(l->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(l->db, "INSERT INTO messages (channel, provider_id, address, direction,"
@@ -361,16 +346,11 @@ static int loop_init(struct loop *l, int port, const char *db_path)
         return -1;
     }
     l->base = event_base_new();
-    l->http = l->base ? evhttp_new(l->base) : NULL;
+    l->http = l->base ? standin_http(l->base, port) : NULL;
     l->multi = curl_multi_init();
     l->headers = curl_slist_append(NULL, "Content-Type: application/json");
     l->headers = l->headers ? curl_slist_append(l->headers, "access_token: bench-access") : NULL;
     if (!l->http || !l->multi || !l->headers)
-        return -1;
-    struct evconnlistener *lis = evconnlistener_new_bind(
-        l->base, NULL, NULL, LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT | LEV_OPT_CLOSE_ON_FREE,
-        1024, (struct sockaddr *)&sin, sizeof sin);
-    if (!lis || !evhttp_bind_listener(l->http, lis))
         return -1;
     evhttp_set_cb(l->http, "/webhook/zalo", on_webhook, l);
     l->flush_ev = event_new(l->base, -1, 0, on_flush, l);
@@ -419,7 +399,8 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     struct loop *loops = calloc((size_t)threads, sizeof *loops);
-    if (!loops)
+    struct event_base **bases = calloc((size_t)threads, sizeof *bases);
+    if (!loops || !bases)
         return 1;
     for (int i = 0; i < threads; i++) {
         char path[4096];
@@ -428,15 +409,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "lean: cannot start loop %d on port %d\n", i, port);
             return 1;
         }
+        bases[i] = loops[i].base;
     }
-    for (int i = 1; i < threads; i++) {
-        if (pthread_create(&loops[i].thread, NULL, loop_main, &loops[i]) != 0) {
-            fprintf(stderr, "lean: cannot start thread %d\n", i);
-            return 1;
-        }
-    }
-    /* The bench ends it with SIGTERM (default action): what was
-     * acknowledged is committed. */
-    loop_main(&loops[0]);
-    return 0;
+    return standin_serve("lean", bases, threads);
 }

@@ -19,14 +19,12 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
-#include <event2/listener.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "tests/bench/standin.h"
 
 #define SINK_CONNS 32   /* kept-alive connections to the sink per loop */
 
@@ -35,7 +33,6 @@ struct loop {
     struct evhttp *http;
     struct evhttp_connection *sink[SINK_CONNS];
     unsigned next;
-    pthread_t thread;
 };
 
 static int sink_port;
@@ -85,28 +82,11 @@ static void on_webhook(struct evhttp_request *req, void *arg)
     evhttp_send_reply(req, 200, "OK", NULL);
 }
 
-static void *loop_main(void *arg)
-{
-    struct loop *l = arg;
-    event_base_dispatch(l->base);
-    return NULL;
-}
-
 static int loop_init(struct loop *l, int port)
 {
-    struct sockaddr_in sin;
-    memset(&sin, 0, sizeof sin);
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons((unsigned short)port);
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     l->base = event_base_new();
-    l->http = l->base ? evhttp_new(l->base) : NULL;
+    l->http = l->base ? standin_http(l->base, port) : NULL;
     if (!l->http)
-        return -1;
-    struct evconnlistener *lis = evconnlistener_new_bind(
-        l->base, NULL, NULL, LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT | LEV_OPT_CLOSE_ON_FREE,
-        1024, (struct sockaddr *)&sin, sizeof sin);
-    if (!lis || !evhttp_bind_listener(l->http, lis))
         return -1;
     evhttp_set_cb(l->http, "/webhook/zalo", on_webhook, l);
     for (int i = 0; i < SINK_CONNS; i++) {
@@ -132,21 +112,15 @@ int main(int argc, char **argv)
     memset(filler, 'a', sizeof filler - 1);
     signal(SIGPIPE, SIG_IGN);
     struct loop *loops = calloc((size_t)threads, sizeof *loops);
-    if (!loops)
+    struct event_base **bases = calloc((size_t)threads, sizeof *bases);
+    if (!loops || !bases)
         return 1;
     for (int i = 0; i < threads; i++) {
         if (loop_init(&loops[i], port) != 0) {
             fprintf(stderr, "relay: cannot listen on port %d\n", port);
             return 1;
         }
+        bases[i] = loops[i].base;
     }
-    for (int i = 1; i < threads; i++) {
-        if (pthread_create(&loops[i].thread, NULL, loop_main, &loops[i]) != 0) {
-            fprintf(stderr, "relay: cannot start thread %d\n", i);
-            return 1;
-        }
-    }
-    /* The bench ends it with SIGTERM (default action): nothing to flush. */
-    loop_main(&loops[0]);
-    return 0;
+    return standin_serve("relay", bases, threads);
 }
