@@ -9,7 +9,8 @@ For each concurrency (BENCH_CONNS, default "50 500") and each path:
   floor   the zalo webhooks against build/bench/relay instead of the daemon:
           answer 200, send a reply of the usual size to the sink, nothing
           else (tests/bench/relay.c).  The floor under any design of the
-          path on this machine: its ratio bounds every daemon's
+          path on libevent's HTTP, on this machine: its ratio bounds every
+          such daemon's
   lean    the zalo webhooks against build/bench/lean: the least a daemon on
           this stack must do (signature, cJSON, match, SQLite group commit,
           libcurl reply, marked sent), one database per event loop

@@ -9,9 +9,10 @@
  * addressed to the webhook's sender.  It does not verify the signature,
  * parse JSON, store anything, match or decide, and it uses libevent's own
  * HTTP client (lighter than libcurl) over kept-alive connections.  So its
- * rate is an upper bound on what any implementation of the full path can
- * accept on this machine, under the same wrk and the same sink: if even
- * this is below a third of the static ceiling, no daemon can reach it.
+ * rate is an upper bound on what any implementation of the full path on
+ * libevent's HTTP can accept on this machine, under the same wrk and the
+ * same sink: if even this is below a third of the static ceiling, no such
+ * daemon can reach it.
  *
  * THREADS event loops share the port with SO_REUSEPORT, each with its own
  * connections to the sink: on two cores, two loops are its best case. */
