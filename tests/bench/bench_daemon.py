@@ -12,9 +12,10 @@ For each concurrency (BENCH_CONNS, default "50 500") and each path:
           path on libevent's HTTP, on this machine: its ratio bounds every
           such daemon's
   lean    the zalo webhooks against build/bench/lean: the least a daemon on
-          this stack must do (signature, cJSON, match, SQLite group commit,
-          libcurl reply, marked sent), one database per event loop
-          (tests/bench/lean.c): a bound with this project's libraries
+          this stack must do (the Zalo adapter's verify and parse, match,
+          SQLite group commit, the adapter's reply sent with libcurl, marked
+          sent), one database per event loop (tests/bench/lean.c): a bound
+          with this project's libraries
   paced   the zalo path at a fixed offered rate (BENCH_RATE, default 1000/s
           over all connections): latency below saturation, where wrk's
           closed loop otherwise makes latency = connections / throughput
@@ -31,8 +32,9 @@ BENCH_CONNS, BENCH_PATHS (default "zalo kannel static healthz floor lean paced")
 BENCH_THREADS (wrk threads, default 1: the machine is small and the daemon's
 loop is one thread), BENCH_SYNC (database_synchronous, default FULL: every
 acknowledged message is on disk), BENCH_OUTBOX (outbox.concurrency, default
-256: replies in flight to the sink), BENCH_LOG_LEVEL (default warn), BENCH_RELAY_THREADS (the event loops of relay
-and lean, default 2: one per core).
+256: replies in flight to the sink), BENCH_LOG_LEVEL (default warn),
+BENCH_RELAY_THREADS (the event loops of relay and lean, default 2: one per
+core).
 """
 import hashlib
 import json
@@ -182,7 +184,7 @@ class StandIn:
                 return   # it answers (404 for /): listening
             except OSError:
                 time.sleep(0.05)
-        raise RuntimeError("relay did not start")
+        raise RuntimeError(f"{self.argv[0]} did not start")
 
     def query(self, sql):
         return [{"n": self.accepted}] if "count(*)" in sql else []

@@ -4,25 +4,22 @@
  *
  *   build/bench/lean PORT SINK_PORT THREADS DB_PREFIX FAQ_JSON
  *
- * Per Zalo webhook: check the SHA-256 signature (libcrypto), parse the body
- * (cJSON), match the text (knowledge/), store the message and its reply in
- * SQLite (WAL, synchronous=FULL, one transaction per batch of the webhooks
- * that arrived together), acknowledge 200 after the commit, send the reply
- * to the sink with libcurl's multi interface on the same libevent loop, and
- * mark it sent in the next batch's transaction.  Nothing else: no contacts,
+ * Per Zalo webhook: verify and parse it with the daemon's own Zalo adapter
+ * (the SHA-256 signature, cJSON), match the text (knowledge/), store the
+ * message and its reply in SQLite (WAL, synchronous=FULL, one transaction
+ * per batch of the webhooks that arrived together), acknowledge 200 after
+ * the commit, send the reply the adapter builds to the sink with libcurl's
+ * multi interface on the same libevent loop, and mark it sent in the next batch's transaction.  Nothing else: no contacts,
  * cases, rate limits, opt-outs, settings, audit, outbox retry schedule,
  * metrics or logging, one index (the duplicate check), and each of the
  * THREADS loops has its own database file (DB_PREFIX.N) so that no loop
  * waits for another's write lock.  Every one of those omissions makes it
  * cheaper than a real daemon, so its rate is an upper bound on what the
  * real one can reach here with these libraries. */
-#include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
-#include <event2/keyvalq_struct.h>
-#include <openssl/evp.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -30,16 +27,16 @@
 #include <string.h>
 #include <time.h>
 
+#include "adapters/adapter.h"
+#include "bot/config.h"
 #include "knowledge/kb.h"
 #include "tests/bench/standin.h"
 
-#define APP_ID "2553928453557884079"
-#define OA_SECRET "bench-oa-secret"
 #define MAX_BATCH 1024
 
 struct pending {
     struct evhttp_request *req;
-    char *body;        /* the reply's JSON for the sink, or NULL (duplicate) */
+    adapter_request send;   /* the reply's request to the sink; no url: none (duplicate) */
     sqlite3_int64 reply_id;
 };
 
@@ -55,7 +52,6 @@ struct loop {
     sqlite3_int64 *sent;   /* replies the sink took since the last batch */
     size_t n_sent, cap_sent;
     struct job *idle;      /* finished sends, their curl handles kept for reuse */
-    struct curl_slist *headers;
 };
 
 /* LEAN_WITHOUT=store,match (environment) leaves those steps out, to price
@@ -66,7 +62,9 @@ static _Thread_local sqlite3_int64 fake_rowid;
 
 static kb *the_kb;
 static kb_params params;
-static char sink_url[128];
+/* The Zalo channel as the bench configures the daemon (bench_daemon.py),
+ * with the sink as its API. */
+static hl_config cfg;
 
 /* One statement run to its end and reset; a no-op under LEAN_WITHOUT=store. */
 static int step(sqlite3_stmt *st)
@@ -91,7 +89,8 @@ static sqlite3_int64 last_rowid(struct loop *l)
 struct job {
     struct job *next_idle;
     CURL *easy;
-    char *body;
+    adapter_request send;
+    struct curl_slist *headers;
     sqlite3_int64 reply_id;
 };
 
@@ -128,8 +127,9 @@ static void check_done(struct loop *l)
             fprintf(stderr, "lean: reply %lld not accepted by the sink\n", (long long)j->reply_id);
         }
         curl_multi_remove_handle(l->multi, j->easy);
-        free(j->body);
-        j->body = NULL;
+        adapter_request_free(&j->send);
+        curl_slist_free_all(j->headers);
+        j->headers = NULL;
         j->next_idle = l->idle;   /* keeps its connection cache and buffers */
         l->idle = j;
     }
@@ -189,7 +189,8 @@ static int timer_cb(CURLM *m, long ms, void *userp)
     return evtimer_add(l->curl_timer, &tv);
 }
 
-static void send_reply(struct loop *l, char *body, sqlite3_int64 reply_id)
+/* Sends the request the adapter built; the job takes it over. */
+static void send_reply(struct loop *l, adapter_request *send, sqlite3_int64 reply_id)
 {
     struct job *j = l->idle;
     if (j) {
@@ -199,42 +200,32 @@ static void send_reply(struct loop *l, char *body, sqlite3_int64 reply_id)
         if (!j || !(j->easy = curl_easy_init())) {
             fprintf(stderr, "lean: out of memory\n");
             free(j);
-            free(body);
+            adapter_request_free(send);
             return;
         }
-        curl_easy_setopt(j->easy, CURLOPT_URL, sink_url);
-        curl_easy_setopt(j->easy, CURLOPT_HTTPHEADER, l->headers);
         curl_easy_setopt(j->easy, CURLOPT_WRITEFUNCTION, discard);
         curl_easy_setopt(j->easy, CURLOPT_PRIVATE, j);
         curl_easy_setopt(j->easy, CURLOPT_NOSIGNAL, 1L);
     }
-    j->body = body;
+    j->send = *send;
     j->reply_id = reply_id;
-    curl_easy_setopt(j->easy, CURLOPT_POSTFIELDS, body);
+    for (size_t i = 0; i < send->n_headers; i++) {
+        struct curl_slist *h = curl_slist_append(j->headers, send->headers[i]);
+        if (h)
+            j->headers = h;
+    }
+    curl_easy_setopt(j->easy, CURLOPT_URL, j->send.url);
+    curl_easy_setopt(j->easy, CURLOPT_HTTPHEADER, j->headers);
+    curl_easy_setopt(j->easy, CURLOPT_POSTFIELDSIZE, (long)j->send.body_len);
+    curl_easy_setopt(j->easy, CURLOPT_POSTFIELDS, j->send.body);
     curl_multi_add_handle(l->multi, j->easy);
 }
 
-/* ---- the webhook: verify, parse, match, then wait for the batch -------- */
+/* ---- the webhook: verify and parse, match, then wait for the batch ---- */
 
-static int signature_ok(struct evhttp_request *req, const char *body, size_t n, const char *ts)
+static const char *header_of(const adapter_http_in *in, const char *name)
 {
-    const char *h = evhttp_find_header(evhttp_request_get_input_headers(req), "X-ZEvent-Signature");
-    if (!h || strncmp(h, "mac=", 4) != 0 || strlen(h + 4) != 64)
-        return 0;
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    char hex[65];
-    EVP_MD_CTX *c = EVP_MD_CTX_new();
-    int ok = c && EVP_DigestInit_ex(c, EVP_sha256(), NULL) &&
-             EVP_DigestUpdate(c, APP_ID, strlen(APP_ID)) && EVP_DigestUpdate(c, body, n) &&
-             EVP_DigestUpdate(c, ts, strlen(ts)) &&
-             EVP_DigestUpdate(c, OA_SECRET, strlen(OA_SECRET)) && EVP_DigestFinal_ex(c, md, &len);
-    EVP_MD_CTX_free(c);
-    if (!ok || len != 32)
-        return 0;
-    for (int i = 0; i < 32; i++)
-        snprintf(hex + 2 * i, 3, "%02x", md[i]);
-    return strcmp(hex, h + 4) == 0;
+    return evhttp_find_header(evhttp_request_get_input_headers(in->ctx), name);
 }
 
 static void on_webhook(struct evhttp_request *req, void *arg)
@@ -242,16 +233,25 @@ static void on_webhook(struct evhttp_request *req, void *arg)
     struct loop *l = arg;
     struct evbuffer *in = evhttp_request_get_input_buffer(req);
     size_t n = evbuffer_get_length(in);
-    const char *s = (const char *)evbuffer_pullup(in, (ev_ssize_t)n);
-    cJSON *j = s ? cJSON_ParseWithLength(s, n) : NULL;
-    const char *ts = cJSON_GetStringValue(cJSON_GetObjectItem(j, "timestamp"));
-    const char *from = cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "sender"), "id"));
-    cJSON *msg = cJSON_GetObjectItem(j, "message");
-    const char *text = cJSON_GetStringValue(cJSON_GetObjectItem(msg, "text"));
-    const char *mid = cJSON_GetStringValue(cJSON_GetObjectItem(msg, "msg_id"));
-    if (!ts || !from || !text || !mid || !signature_ok(req, s, n, ts) || l->n_batch == MAX_BATCH) {
-        cJSON_Delete(j);
-        evhttp_send_error(req, l->n_batch == MAX_BATCH ? 503 : 400, NULL);
+    adapter_http_in hin = {.method = "POST", .path = "/webhook/zalo",
+                           .body = (const char *)evbuffer_pullup(in, (ev_ssize_t)n),
+                           .body_len = n, .remote_addr = "127.0.0.1", .header = header_of,
+                           .ctx = req};
+    adapter_parse parsed;
+    memset(&parsed, 0, sizeof parsed);
+    if (l->n_batch == MAX_BATCH) {
+        evhttp_send_error(req, 503, "busy");
+        return;
+    }
+    if (adapter_zalo.parse_inbound(&cfg, &hin, &parsed) != 0) {
+        evhttp_send_error(req, parsed.status, parsed.error);
+        adapter_parse_clear(&parsed);
+        return;
+    }
+    const adapter_inbound *ev = &parsed.ev[0];
+    if (parsed.n == 0 || ev->kind != AD_TEXT || !ev->text) {
+        evhttp_send_reply(req, parsed.status, "OK", NULL);   /* not a question: nothing to store */
+        adapter_parse_clear(&parsed);
         return;
     }
     kb_result r;
@@ -259,37 +259,38 @@ static void on_webhook(struct evhttp_request *req, void *arg)
         r.action = KB_ANSWER;
         r.cand[0].entry = kb_entry_at(the_kb, 0);
     } else {
-        kb_match(the_kb, text, &params, &r);
+        kb_match(the_kb, ev->text, &params, &r);
     }
     const char *answer = r.action == KB_ANSWER ? r.cand[0].entry->answer
                                                : "Cảm ơn bạn, tổng đài viên sẽ trả lời sớm.";
     struct pending *p = &l->batch[l->n_batch];
+    memset(p, 0, sizeof *p);
     p->req = req;
-    p->body = NULL;
-    sqlite3_bind_text(l->ins_in, 1, mid, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(l->ins_in, 2, from, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(l->ins_in, 3, text, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(l->ins_in, 1, ev->provider_id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(l->ins_in, 2, ev->address, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(l->ins_in, 3, ev->text, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(l->ins_in, 4, (sqlite3_int64)time(NULL));
     if (l->n_batch == 0) {
         step(l->begin);
         event_active(l->flush_ev, EV_TIMEOUT, 0);
     }
-    if (step(l->ins_in) == SQLITE_DONE) {   /* a new message: store and queue its reply */
+    /* A new message (a retried one changes nothing): store and queue its reply. */
+    if (step(l->ins_in) == SQLITE_DONE && (without_store || sqlite3_changes(l->db) == 1)) {
         sqlite3_int64 in_id = last_rowid(l);
-        sqlite3_bind_text(l->ins_out, 1, from, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(l->ins_out, 1, ev->address, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(l->ins_out, 2, answer, -1, SQLITE_STATIC);
         sqlite3_bind_int64(l->ins_out, 3, in_id);
         sqlite3_bind_int64(l->ins_out, 4, (sqlite3_int64)time(NULL));
         step(l->ins_out);
         p->reply_id = last_rowid(l);
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(cJSON_AddObjectToObject(o, "recipient"), "user_id", from);
-        cJSON_AddStringToObject(cJSON_AddObjectToObject(o, "message"), "text", answer);
-        p->body = cJSON_PrintUnformatted(o);
-        cJSON_Delete(o);
+        adapter_out out = {.outbox_id = p->reply_id, .address = ev->address, .text = answer,
+                           .access_token = "bench-access"};
+        char err[160];
+        if (adapter_zalo.build_send(&cfg, &out, &p->send, err, sizeof err) != 0)
+            fprintf(stderr, "lean: %s\n", err);
     }
     l->n_batch++;
-    cJSON_Delete(j);
+    adapter_parse_clear(&parsed);
 }
 
 /* Runs once the loop has read every webhook that arrived together: their
@@ -310,12 +311,12 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
         struct pending *p = &l->batch[i];
         if (!ok) {
             evhttp_send_error(p->req, 503, "not stored");
-            free(p->body);
+            adapter_request_free(&p->send);
             continue;
         }
         evhttp_send_reply(p->req, 200, "OK", NULL);
-        if (p->body)
-            send_reply(l, p->body, p->reply_id);
+        if (p->send.url)
+            send_reply(l, &p->send, p->reply_id);
     }
     l->n_batch = 0;
 }
@@ -348,9 +349,7 @@ static int loop_init(struct loop *l, int port, const char *db_path)
     l->base = event_base_new();
     l->http = l->base ? standin_http(l->base, port) : NULL;
     l->multi = curl_multi_init();
-    l->headers = curl_slist_append(NULL, "Content-Type: application/json");
-    l->headers = l->headers ? curl_slist_append(l->headers, "access_token: bench-access") : NULL;
-    if (!l->http || !l->multi || !l->headers)
+    if (!l->http || !l->multi)
         return -1;
     evhttp_set_cb(l->http, "/webhook/zalo", on_webhook, l);
     l->flush_ev = event_new(l->base, -1, 0, on_flush, l);
@@ -377,8 +376,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "lean: THREADS must be 1 to 16\n");
         return 2;
     }
-    snprintf(sink_url, sizeof sink_url, "http://127.0.0.1:%d/v3.0/oa/message/cs", atoi(argv[2]));
-    char err[256] = "out of memory";
+    char sink[64], err[256] = "out of memory";
+    snprintf(sink, sizeof sink, "http://127.0.0.1:%d", atoi(argv[2]));
+    if (config_defaults(&cfg) != 0)
+        return 1;
+    cfg.zalo.app_id = "2553928453557884079";
+    cfg.zalo.oa_secret = "bench-oa-secret";
+    cfg.zalo.api_base = sink;
     /* The lexicon (synonyms, teencode) that ships beside the FAQ: matching
      * costs what it costs in the daemon. */
     char lex_path[4096];
